@@ -1,0 +1,78 @@
+"""The REST API: /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+
+from __future__ import annotations
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from tenfold.accounts.api import router as accounts_router
+from tenfold.accounts.auth import ApiKeyAuth, SessionAuth
+from tenfold.clients.api import contacts_router, sites_router
+from tenfold.clients.api import router as clients_router
+from tenfold.core.errors import TenfoldError
+
+api = NinjaAPI(
+    title="Tenfold API",
+    version="1",
+    description=(
+        "The REST API of Tenfold. Authenticate with `Authorization: Bearer <token>` (create a personal "
+        "token under *Your account → API tokens*). Read-only tokens may only use GET. Lists are paginated "
+        "with `page` and `page_size`. Errors are `{\"code\": ..., \"message\": ...}` with a 4xx status; "
+        "records of clients you may not see answer 404, exactly as records that do not exist."
+    ),
+    auth=[ApiKeyAuth(), SessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(TenfoldError)
+def on_domain_error(request: HttpRequest, exc: TenfoldError) -> HttpResponse:
+    response = api.create_response(request, exc.as_body(), status=exc.status)
+    for header, value in getattr(exc, "headers", {}).items():  # e.g. Retry-After on 429
+        response[header] = value
+    return response
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [str(p) for p in error.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors.setdefault(".".join(loc) or "__all__", []).append(str(error.get("msg", "invalid")))
+    body = {"code": "validation_error", "message": _("Some fields are not valid."), "errors": errors}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    body = {"code": "not_authenticated", "message": _("Authentication required: send a valid Bearer token.")}
+    return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"code": "not_found", "message": _("Not found.")}, status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {400: "bad_request", 403: "permission_denied", 405: "method_not_allowed",
+            413: "request_too_large"}.get(exc.status_code, "error")
+    return api.create_response(request, {"code": code, "message": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"code": "request_too_large", "message": str(exc)}, status=413)
+
+
+api.add_router("/clients", clients_router)
+api.add_router("/sites", sites_router)
+api.add_router("/contacts", contacts_router)
+api.add_router("/", accounts_router)

@@ -1,0 +1,22 @@
+"""URL map: the UI, the API, health, accounts."""
+
+from django.urls import include, path
+
+from tenfold.config.api import api
+from tenfold.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("accounts/", include("tenfold.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("clients/", include("tenfold.clients.urls")),
+    path("settings/", include("tenfold.core.urls")),
+    path("portal/", include("tenfold.portal.urls")),
+]
+
+handler403 = "tenfold.core.views.error_403"
+handler404 = "tenfold.core.views.error_404"
+handler500 = "tenfold.core.views.error_500"

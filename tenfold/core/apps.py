@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "tenfold.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from tenfold.core import navigation, scheduler
+
+        scheduler.register_builtin_schedules()
+        navigation.register(navigation.NavItem("settings", _("Settings"), "core:settings", "settings", order=95))

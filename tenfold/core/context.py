@@ -1,0 +1,33 @@
+"""Where the current request comes from, for the audit log (set by RequestContextMiddleware)."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    """The network origin of the current request and the API token used, if any."""
+
+    ip: str = ""
+    user_agent: str = ""
+    token_id: int | None = None
+
+
+_origin: ContextVar[RequestOrigin] = ContextVar("tenfold_request_origin", default=RequestOrigin())
+
+
+def current_origin() -> RequestOrigin:
+    """The origin of the request being served (empty outside a request)."""
+    return _origin.get()
+
+
+def set_origin(origin: RequestOrigin) -> object:
+    """Set the origin; returns a token for reset_origin."""
+    return _origin.set(origin)
+
+
+def reset_origin(token: object) -> None:
+    """Restore the origin that was current before set_origin."""
+    _origin.reset(token)  # type: ignore[arg-type]

@@ -1,0 +1,15 @@
+"""Small template helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    """`{{ mapping|get_item:key }}`"""
+    return mapping.get(key, "") if isinstance(mapping, dict) else ""

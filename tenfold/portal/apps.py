@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "tenfold.portal"
+    label = "portal"
+    verbose_name = _("Client portal")
+
+    def ready(self) -> None:
+        from tenfold.core import navigation
+
+        navigation.register(navigation.NavItem("portal-home", _("Our company"), "portal:home", "clients",
+                                               order=10, portal=True))
