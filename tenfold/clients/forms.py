@@ -27,8 +27,9 @@ class ClientForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account_manager"].queryset = get_user_model().objects.filter(
-            role__in=list(STAFF_ROLES), is_active=True).order_by("first_name", "last_name")
+        managers = get_user_model().objects.filter(role__in=list(STAFF_ROLES), is_active=True)
+        self.fields["account_manager"].queryset = managers.order_by(  # type: ignore[attr-defined]
+            "first_name", "last_name")
         self.fields["name"].widget.attrs["autofocus"] = True
 
     def service_data(self) -> dict[str, Any]:
@@ -69,7 +70,7 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = client.sites.order_by("name")
+        self.fields["site"].queryset = client.sites.order_by("name")  # type: ignore[attr-defined]
 
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

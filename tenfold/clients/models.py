@@ -116,5 +116,5 @@ class Contact(TimeStampedModel):
         return f"{self.first_name} {self.last_name}".strip()
 
     def clean(self) -> None:
-        if self.site_id and self.client_id and self.site.client_id != self.client_id:
+        if self.site is not None and self.client_id and self.site.client_id != self.client_id:
             raise ValidationError({"site": _("This site belongs to another client.")})

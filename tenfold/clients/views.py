@@ -67,7 +67,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     queryset = selectors.client_list(request.user)
     return render_list(request, queryset, CLIENT_LIST, template="clients/client_list.html", context={
-        "can_add": has_capability(request.user, "clients", "add") and request.user.client_scope() is None,
+        "can_add": has_capability(request.user, "clients", "add") and request.user.client_scope() is None,  # type: ignore[union-attr]
         "counts": selectors.client_counts(request.user)})
 
 

@@ -9,8 +9,8 @@ import dj_database_url
 os.environ.setdefault("TENFOLD_DEBUG", "0")
 os.environ.setdefault("TENFOLD_SECRET_KEY", "test-" + "k8Jq2vX9pL4mN7rT1wZ5yB3cF6hD0gS" * 2)
 
-from tenfold.config.settings import *  # noqa: E402, F403
-from tenfold.config.settings import DATABASES  # noqa: E402
+from tenfold.config.settings import *  # noqa: F403
+from tenfold.config.settings import DATABASES
 
 _test_url = os.environ.get("TENFOLD_TEST_DATABASE_URL", "")
 if _test_url:

@@ -39,7 +39,8 @@ class Page(Schema, Generic[T]):
     page_size: int
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut,
+          429: ErrorOut}
 
 
 def paginate(queryset: QuerySet[Any], page: int, page_size: int | None) -> dict[str, Any]:
@@ -69,4 +70,5 @@ def ordering_param(value: str | None, allowed: dict[str, str], default: str) -> 
 
 def actor_of(request: HttpRequest) -> Any:
     """The user behind this API request (token or session)."""
-    return request.auth if getattr(request, "auth", None) is not None else request.user
+    auth = getattr(request, "auth", None)
+    return auth if auth is not None else request.user

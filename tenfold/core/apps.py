@@ -11,4 +11,5 @@ class CoreConfig(AppConfig):
         from tenfold.core import navigation, scheduler
 
         scheduler.register_builtin_schedules()
+        navigation.register(navigation.NavItem("home", _("Dashboard"), "home", "clients", order=0))
         navigation.register(navigation.NavItem("settings", _("Settings"), "core:settings", "settings", order=95))

@@ -15,7 +15,8 @@ class RequestOrigin:
     token_id: int | None = None
 
 
-_origin: ContextVar[RequestOrigin] = ContextVar("tenfold_request_origin", default=RequestOrigin())
+_NO_ORIGIN = RequestOrigin()
+_origin: ContextVar[RequestOrigin] = ContextVar("tenfold_request_origin", default=_NO_ORIGIN)
 
 
 def current_origin() -> RequestOrigin:

@@ -93,7 +93,7 @@ def render_list(request: HttpRequest, queryset: QuerySet[Any], spec: ListSpec, *
     queryset, state = apply_list_params(request, queryset, spec)
     paginator = Paginator(queryset, spec.page_size or settings.TENFOLD_LIST_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    params: dict[str, str] = {k: str(v) for k, v in request.GET.items() if k != "page" and v}
     sort_links = {}
     for column in spec.columns:
         if not column.sort:
@@ -111,7 +111,8 @@ def render_list(request: HttpRequest, queryset: QuerySet[Any], spec: ListSpec, *
         "sort_links": sort_links, "query_string": urlencode(params), "has_search": bool(spec.search_fields),
         **(context or {}),
     }
-    is_htmx = bool(getattr(request, "htmx", False)) and not getattr(request.htmx, "boosted", False)
+    htmx = getattr(request, "htmx", None)
+    is_htmx = bool(htmx) and not getattr(htmx, "boosted", False)
     if is_htmx and request.headers.get("HX-Target") == "list-results":
         return render(request, "core/partials/list_results.html", ctx)
     return render(request, template, ctx)

@@ -113,6 +113,9 @@ class AuditSeal(models.Model):
     last_hash = models.CharField(max_length=64, default="0" * 64)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"audit chain head at {self.last_index}"
+
 
 class OutboxEvent(models.Model):
     """A domain event written in the writer's transaction; delivered by the worker at least once."""
@@ -145,6 +148,9 @@ class EventDelivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "handler"], name="core_delivery_once")]
+
+    def __str__(self) -> str:
+        return f"{self.handler} applied event #{self.event_id}"
 
 
 class Schedule(TimeStampedModel):

@@ -49,7 +49,7 @@ def navigation_for(user: Any, path: str) -> list[dict[str, Any]]:
         except NoReverseMatch:
             continue
         result.append({"key": item.key, "label": item.label, "url": url, "icon": item.icon,
-                       "active": path.startswith(url) and url != "/"})
+                       "active": path == url if url == "/" else path.startswith(url)})
     return result
 
 

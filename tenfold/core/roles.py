@@ -6,7 +6,7 @@ The vocabulary sits in core so that every app, whatever its layer, speaks of the
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -109,21 +109,21 @@ def level_of(role: str, capability: str) -> Level:
     return CAPABILITIES.get(capability, {}).get(role, Level.NONE)
 
 
-def has_capability(actor: Actor | None, capability: str, action: str = "view") -> bool:
+def has_capability(actor: Any, capability: str, action: str = "view") -> bool:
     """Whether the actor's role allows `action` (view/add/change/delete) on `capability`."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
     return level_of(actor.role, capability) >= ACTION_LEVEL[action]
 
 
-def has_privilege(actor: Actor | None, privilege: str) -> bool:
+def has_privilege(actor: Any, privilege: str) -> bool:
     """Whether the actor's role holds a yes/no right such as `scripts.sign`."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
     return actor.role in PRIVILEGES.get(privilege, frozenset())
 
 
-def require(actor: Actor | None, capability: str, action: str = "view") -> None:
+def require(actor: Any, capability: str, action: str = "view") -> None:
     """Raise PermissionDenied (403) unless the actor may do `action` on `capability`."""
     from tenfold.core.errors import PermissionDenied
 

@@ -112,7 +112,7 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
         demo_enroll_totp(user, demo_secret(seed, user.email))
     audit.record(None, "demo.seeded", object_type="core.organization", object_id="1",
                  changes={"seed": seed, "clients": len(clients), "staff": len(staff)})
-    return [DemoLogin(u.email, u.get_role_display(), u.client.name if u.client_id else "") for u in staff + portal_logins]
+    return [DemoLogin(u.email, u.get_role_display(), u.client.name if u.client else "") for u in staff + portal_logins]
 
 
 def _portal_users(clients: list[Client], password: str, slugs: dict[str, str]) -> list[User]:
@@ -137,5 +137,5 @@ def demo_logins() -> list[dict[str, Any]]:
     rows = []
     for user in User.objects.filter(is_demo=True, is_active=True).select_related("client").order_by("client_id", "pk"):
         rows.append({"email": user.email, "role": user.get_role_display(),
-                     "client": user.client.name if user.client_id else ""})
+                     "client": user.client.name if user.client else ""})
     return rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,14 +13,16 @@ from django.views.decorators.http import require_http_methods
 
 from tenfold.clients import selectors, services
 from tenfold.clients.forms import ContactForm, add_service_errors
+from tenfold.clients.models import Client
 from tenfold.core.errors import PermissionDenied, ValidationError
 from tenfold.core.roles import has_capability
 
 
-def _portal_client(request: HttpRequest):  # type: ignore[no-untyped-def]
-    if not getattr(request.user, "is_portal", False):
+def _portal_client(request: HttpRequest) -> Client:
+    user: Any = request.user
+    if not getattr(user, "is_portal", False):
         raise PermissionDenied()
-    return selectors.access_client(request.user, request.user.client_id)
+    return selectors.access_client(user, user.client_id)
 
 
 @login_required

@@ -1,0 +1,40 @@
+"""schemathesis against /api/v1/openapi.json with a valid token: no 5xx, every answer matches the schema.
+
+Budget: the hypothesis profile ("ci" in CI) bounds the examples per operation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tenfold.accounts.testing import bearer, make_api_token, make_staff
+from tenfold.clients.models import Client, Contact, Site
+from tenfold.config.wsgi import application
+
+# Loading the schema serves /api/v1/openapi.json through the real WSGI stack; it reads no database.
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.fixture
+def owner_headers(db: Any) -> dict[str, str]:
+    owner = make_staff("owner")
+    client = Client.objects.create(name="Fuzz Target", status="prospect")
+    site = Site.objects.create(client=client, name="HQ")
+    Contact.objects.create(client=client, site=site, first_name="Fuzz", last_name="Contact")
+    return bearer(make_api_token(owner))
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+def test_api_never_fails_and_matches_its_schema(case: Any, owner_headers: dict[str, str]) -> None:
+    case.call_and_validate(headers=owner_headers, checks=[
+        not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance])
