@@ -61,8 +61,8 @@ class User(AbstractBaseUser):
         verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(role__in=list(PORTAL_ROLES), client__isnull=False)
-                           | (~models.Q(role__in=list(PORTAL_ROLES)) & models.Q(client__isnull=True))),
+                condition=(models.Q(role__in=sorted(PORTAL_ROLES), client__isnull=False)
+                           | (~models.Q(role__in=sorted(PORTAL_ROLES)) & models.Q(client__isnull=True))),
                 name="accounts_user_portal_has_client"),
         ]
 

@@ -84,8 +84,12 @@ def record(actor: Any, action: str, obj: models.Model | None = None, *, client_i
         label = str(getattr(actor, "email", "") or actor)
         if origin.token_id:
             label = f"{label} (token #{origin.token_id})"
+    now = timezone.now()
     entry = AuditEntry(
-        at=timezone.now(), actor_kind=kind, actor_id=getattr(actor, "pk", None), action=action,
+        # Milliseconds only: Django's JSON serializer (dumpdata, used to move a deployment from SQLite
+        # to PostgreSQL) drops microseconds, which would make every moved entry fail verification.
+        at=now.replace(microsecond=now.microsecond // 1000 * 1000),
+        actor_kind=kind, actor_id=getattr(actor, "pk", None), action=action,
         object_type=object_type, object_id=object_id, client_id=client_id, actor_label=label[:254],
         ip=origin.ip[:64], user_agent=origin.user_agent[:300], changes=changes or {},
     )

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -34,8 +35,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def _error(request: HttpRequest, template: str, status: int, exception: Any = None) -> HttpResponse:
     if request.path.startswith("/api/") or request.path.startswith("/agent/"):
         codes = {403: "permission_denied", 404: "not_found", 500: "server_error"}
-        messages = {403: "You do not have permission to do this.", 404: "Not found.",
-                    500: "Something went wrong on our side."}
+        messages = {403: _("You do not have permission to do this."), 404: _("Not found."),
+                    500: _("Something went wrong on our side.")}
         return JsonResponse({"code": codes[status], "message": messages[status]}, status=status)
     return render(request, template, status=status)
 

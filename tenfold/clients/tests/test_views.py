@@ -140,3 +140,31 @@ def test_french_interface() -> None:
     # then it speaks French
     assert "Nouveau client" in body
     assert 'lang="fr"' in body
+
+
+def test_forged_site_of_another_client_in_contact_form_is_refused() -> None:
+    # given two clients and a site of the second
+    first = Client.objects.create(name="First")
+    second = Client.objects.create(name="Second")
+    foreign = Site.objects.create(client=second, name="Foreign site")
+    http = logged_in("service_manager")
+    # when the contact form of the first is posted with the second's site id
+    response = http.post(f"/clients/{first.pk}/contacts/new/", {"first_name": "Eve", "last_name": "Forger",
+                                                                 "site": foreign.pk})
+    # then the form refuses the choice and nothing is created
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert Contact.objects.count() == 0
+
+
+def test_restricted_technician_gets_404_on_other_clients() -> None:
+    # given a technician assigned to one client only
+    mine = Client.objects.create(name="Mine")
+    other = Client.objects.create(name="Other")
+    http = logged_in("technician", clients=[mine], restricted=True)
+    # when they open both clients and the list
+    listing = http.get("/clients/").content.decode()
+    # then the other client does not exist for them
+    assert http.get(f"/clients/{mine.pk}/").status_code == 200
+    assert http.get(f"/clients/{other.pk}/").status_code == 404
+    assert "Mine" in listing and "Other" not in listing

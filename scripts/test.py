@@ -1,0 +1,300 @@
+"""The one test command (`make test`, and `.ci/run` with --require-all).
+
+Gates, in order, each with a time limit: ruff, mypy, the import-layer contracts, the migrations
+check, the French catalogue, pytest on SQLite, pytest on PostgreSQL (when a server answers on
+127.0.0.1:5432 or TENFOLD_TEST_DATABASE_URL names one; a throw-away database per run), and the
+browser tests (when /usr/bin/chromium exists). Every gate runs even when an earlier one failed; the
+summary says what passed, failed or was skipped and why, and the last line counts every pytest pass.
+
+    python3 scripts/test.py [--require-all] [--budget-minutes N]
+"""
+
+# ruff: noqa: S603 - this script exists to run the project's checkers
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bootstrap
+
+ROOT = bootstrap.ROOT
+CHROMIUM = Path("/usr/bin/chromium")
+FRENCH_CATALOGUE = ROOT / "tenfold" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+MINUTE = 60
+
+
+@dataclass
+class Counts:
+    """Test outcomes of one pytest pass."""
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Gate:
+    """What one gate did."""
+
+    name: str
+    status: str  # passed | failed | skipped
+    seconds: float = 0.0
+    detail: str = ""
+    counts: Counts | None = None
+    exit_code: int | None = None
+
+
+class Runner:
+    """Runs the gates and remembers what each did."""
+
+    def __init__(self, require_all: bool, work: Path, budget_seconds: float | None = None) -> None:
+        self.require_all = require_all
+        self.work = work
+        self.deadline = time.monotonic() + budget_seconds if budget_seconds else None
+        self.gates: list[Gate] = []
+        self.bin = Path(sys.executable).parent
+
+    # --- plumbing -----------------------------------------------------------------------------
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a gate: no deployment settings leak in from the caller's shell."""
+        # TENFOLD_TEST_REDIS_URL may pass; the test database is chosen per pass below.
+        leaking = ("TENFOLD_", "DJANGO_SETTINGS_MODULE")
+        env = {k: v for k, v in os.environ.items()
+               if k == "TENFOLD_TEST_REDIS_URL" or not k.startswith(leaking)}
+        env["TENFOLD_DATA_DIR"] = str(self.work / "var")
+        env.update(extra)
+        return env
+
+    def run(self, command: list[str], *, timeout: float, env: dict[str, str], cwd: Path = ROOT) -> int | None:
+        """Run a command with its output streaming through; None when it overran its time limit."""
+        print(f"$ {' '.join(command)}", flush=True)
+        # Own process group, so a timeout also ends what the command started (pytest-xdist workers).
+        process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return None
+        except KeyboardInterrupt:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+
+    def gate(self, name: str, command: list[str], *, timeout: float, env: dict[str, str] | None = None,
+             cwd: Path = ROOT) -> Gate:
+        """Run a command as a gate: passed when it exits 0."""
+        print(f"\n==> {name}", flush=True)
+        started = time.monotonic()
+        if self.deadline is not None:
+            if self.deadline - started < MINUTE:
+                return self.record(Gate(name, "failed", detail="not run: the time budget is spent"))
+            timeout = min(timeout, self.deadline - started)
+        code = self.run(command, timeout=timeout, env=env or self.env(), cwd=cwd)
+        seconds = time.monotonic() - started
+        if code is None:
+            result = Gate(name, "failed", seconds, f"timed out after {timeout / MINUTE:.1f} min")
+        else:
+            result = Gate(name, "passed" if code == 0 else "failed", seconds,
+                          "" if code == 0 else f"exit {code}", exit_code=code)
+        return self.record(result)
+
+    def skip(self, name: str, reason: str, *, required: bool = False) -> Gate:
+        """Record a gate that did not run; with --require-all a required one fails instead."""
+        print(f"\n==> {name}: skipped ({reason})", flush=True)
+        if required and self.require_all:
+            return self.record(Gate(name, "failed", detail=f"required, but it would be skipped: {reason}"))
+        return self.record(Gate(name, "skipped", detail=reason))
+
+    def record(self, result: Gate) -> Gate:
+        self.gates.append(result)
+        print(f"<== {result.name}: {result.status} in {result.seconds:.1f}s"
+              + (f" ({result.detail})" if result.detail else ""), flush=True)
+        return result
+
+    # --- static gates ---------------------------------------------------------------------------
+    def static_checks(self) -> None:
+        self.gate("ruff", [str(self.bin / "ruff"), "check", "."], timeout=5 * MINUTE)
+        self.gate("mypy", [str(self.bin / "mypy"), "tenfold"], timeout=20 * MINUTE)
+        self.gate("import layers", [str(self.bin / "lint-imports")], timeout=5 * MINUTE)
+        self.gate("migrations",
+                  [sys.executable, "-m", "tenfold", "manage", "makemigrations", "--check", "--dry-run"],
+                  timeout=5 * MINUTE, env=self.env(DJANGO_SETTINGS_MODULE="tenfold.config.settings"))
+
+    def translations(self) -> None:
+        name = "translations"
+        if not FRENCH_CATALOGUE.exists():
+            self.skip(name, f"no French catalogue yet at {FRENCH_CATALOGUE.relative_to(ROOT)}")
+            return
+        if shutil.which("msgfmt") is None:
+            self.skip(name, "msgfmt not found (install gettext)")
+            return
+        # From inside the package: compilemessages walks its working directory for locale folders.
+        result = self.gate(name, [sys.executable, "-m", "tenfold", "manage", "compilemessages"],
+                           timeout=5 * MINUTE, cwd=ROOT / "tenfold",
+                           env=self.env(DJANGO_SETTINGS_MODULE="tenfold.config.settings"))
+        if result.status == "passed":
+            missing = untranslated(FRENCH_CATALOGUE)
+            if missing:
+                result.status = "failed"
+                result.detail = f"{missing} French entries untranslated or fuzzy in {FRENCH_CATALOGUE.name}"
+
+    # --- pytest passes ------------------------------------------------------------------------------
+    def pytest_pass(self, name: str, args: list[str], *, timeout: float, env: dict[str, str]) -> Gate:
+        report = self.work / f"{name.replace(' ', '-')}.xml"
+        command = [sys.executable, "-m", "pytest", *args, f"--junitxml={report}", "-p", "no:cacheprovider"]
+        result = self.gate(name, command, timeout=timeout, env=env)
+        if result.exit_code == 5:  # pytest's "no tests collected": nothing of this kind exists yet
+            result.status, result.detail = "passed", "no tests collected"
+        if report.exists():
+            result.counts = read_junit(report)
+            counts = result.counts
+            summary = f"{counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped"
+            result.detail = f"{summary}; {result.detail}" if result.detail else summary
+        elif result.status == "failed":
+            # Counted, so that the closing line cannot read "0 failed" after a crash.
+            result.counts = Counts(failed=1)
+            result.detail += "; pytest wrote no report"
+        return result
+
+    def sqlite(self) -> None:
+        self.pytest_pass("pytest on SQLite", ["-m", "not browser", *xdist_args()], timeout=30 * MINUTE,
+                         env=self.env())
+
+    def postgresql(self) -> None:
+        name = "pytest on PostgreSQL"
+        url = os.environ.get("TENFOLD_TEST_DATABASE_URL", "")
+        if not url:
+            if not answers("127.0.0.1", 5432):
+                self.skip(name, "no PostgreSQL answers on 127.0.0.1:5432 and TENFOLD_TEST_DATABASE_URL "
+                          "is not set", required=True)
+                return
+            url = DEFAULT_POSTGRES_URL
+        database = f"test_tenfold_{secrets.token_hex(4)}"
+        try:
+            self.pytest_pass(name, ["-m", "not browser", "--create-db", *xdist_args()], timeout=30 * MINUTE,
+                             env=self.env(TENFOLD_TEST_DATABASE_URL=url, TENFOLD_TEST_DATABASE_NAME=database))
+        finally:
+            drop_databases(url, database)
+
+    def browser(self) -> None:
+        name = "browser tests"
+        if not CHROMIUM.exists():
+            self.skip(name, f"{CHROMIUM} not found (apt-get install chromium)", required=True)
+            return
+        # Playwright's sync API keeps an event loop on the test thread; Django must still allow ORM calls.
+        self.pytest_pass(name, ["-m", "browser"], timeout=20 * MINUTE,
+                         env=self.env(DJANGO_ALLOW_ASYNC_UNSAFE="true"))
+
+    # --- summary ------------------------------------------------------------------------------------
+    def summary(self) -> int:
+        print("\n" + "=" * 30 + " summary " + "=" * 30)
+        totals = Counts()
+        for result in self.gates:
+            print(f"{result.name:<22} {result.status:<8} {result.seconds:7.1f}s  {result.detail}")
+            if result.counts is not None:
+                totals.passed += result.counts.passed
+                totals.failed += result.counts.failed
+                totals.skipped += result.counts.skipped
+                for reason, count in result.counts.skip_reasons.most_common():
+                    print(f"{'':<22} skipped {count} × {reason}")
+        failed = [g.name for g in self.gates if g.status == "failed"]
+        print("FAILED: " + ", ".join(failed) if failed else "All gates passed.")
+        print(f"(total {sum(g.seconds for g in self.gates) / MINUTE:.1f} min)")
+        print(f"{totals.passed} passed, {totals.failed} failed, {totals.skipped} skipped", flush=True)
+        return 1 if failed else 0
+
+
+def xdist_args() -> list[str]:
+    """Two test processes: this project's machines have two cores."""
+    return ["-n", "2"]
+
+
+def answers(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections there."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def drop_databases(url: str, prefix: str) -> None:
+    """Drop what a PostgreSQL pass left behind when it was stopped (pytest-django drops its own)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            rows = conn.execute("SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s",
+                                [prefix, f"{prefix}\\_%"])
+            names = [row[0] for row in rows]
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error as exc:
+        print(f"could not drop the test databases {prefix}*: {exc}", flush=True)
+
+
+def read_junit(report: Path) -> Counts:
+    """Outcomes per test case from pytest's JUnit XML report."""
+    counts = Counts()
+    for case in ET.parse(report).getroot().iter("testcase"):  # noqa: S314 - our own report
+        if case.find("failure") is not None or case.find("error") is not None:
+            counts.failed += 1
+        elif (skipped := case.find("skipped")) is not None:
+            counts.skipped += 1
+            counts.skip_reasons[(skipped.get("message") or "no reason given").strip()] += 1
+        else:
+            counts.passed += 1
+    return counts
+
+
+def untranslated(catalogue: Path) -> int:
+    """How many entries of a .po file are untranslated or fuzzy."""
+    import polib
+
+    po = polib.pofile(str(catalogue))
+    return len(po.untranslated_entries()) + len(po.fuzzy_entries())
+
+
+def main() -> int:
+    """Run every gate; exit 1 when one failed."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--require-all", action="store_true",
+                        help="fail when the PostgreSQL or browser pass would be skipped (CI)")
+    parser.add_argument("--budget-minutes", type=float, default=None,
+                        help="stop starting gates, and cut the running one, after this long in total")
+    args = parser.parse_args()
+    bootstrap.reexec_in_venv()
+    with tempfile.TemporaryDirectory(prefix="tenfold-test-") as work:
+        budget = args.budget_minutes * MINUTE if args.budget_minutes else None
+        runner = Runner(args.require_all, Path(work), budget)
+        try:
+            runner.static_checks()
+            runner.translations()
+            runner.sqlite()
+            runner.postgresql()
+            runner.browser()
+        except KeyboardInterrupt:
+            runner.record(Gate("interrupted", "failed", detail="Ctrl-C"))
+        return runner.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
