@@ -1,4 +1,4 @@
-"""Create `.venv` and install Tenfold into it, again only when pyproject.toml changed.
+"""Create `.venv` and install Tenfold and its agent into it, again only when a pyproject.toml changed.
 
 Standard library only: it runs before the virtual environment exists. Used by `make`,
 `scripts/test.py` and `.ci/run`.
@@ -27,7 +27,8 @@ def venv_python() -> Path:
 
 def wanted_stamp() -> str:
     """What the stamp says once the current pyproject.toml is installed."""
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
+                            + (ROOT / "agent" / "pyproject.toml").read_bytes()).hexdigest()
     return f"{digest} [{EXTRAS}] python {sys.version_info.major}.{sys.version_info.minor}\n"
 
 
@@ -45,7 +46,9 @@ def ensure_venv(*, quiet: bool = False) -> Path:
     if STAMP.exists() and STAMP.read_text() == wanted:
         return python
     print(f"Installing Tenfold and its dependencies into .venv (pip install -e '.[{EXTRAS}]')", flush=True)
-    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-e", f".[{EXTRAS}]"]
+    # The server and the agent (its own package, installed beside it so `make run` can start one).
+    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-e", f".[{EXTRAS}]",
+               "-e", f"./agent[{EXTRAS}]"]
     if quiet:
         command.insert(4, "--quiet")
     installed = subprocess.run(command, cwd=ROOT, check=False)

@@ -132,6 +132,9 @@ class Runner:
     def static_checks(self) -> None:
         self.gate("ruff", [str(self.bin / "ruff"), "check", "."], timeout=5 * MINUTE)
         self.gate("mypy", [str(self.bin / "mypy"), "tenfold"], timeout=20 * MINUTE)
+        # The agent has no Django: its own mypy settings, without the Django plugin.
+        self.gate("mypy agent", [str(self.bin / "mypy"), "--config-file", "agent/pyproject.toml",
+                                 "agent/tenfold_agent"], timeout=10 * MINUTE)
         self.gate("import layers", [str(self.bin / "lint-imports")], timeout=5 * MINUTE)
         self.gate("migrations",
                   [sys.executable, "-m", "tenfold", "manage", "makemigrations", "--check", "--dry-run"],
@@ -172,6 +175,11 @@ class Runner:
             result.counts = Counts(failed=1)
             result.detail += "; pytest wrote no report"
         return result
+
+    def agent(self) -> None:
+        # The agent package's own tests: no Django, so pytest-django stays out of the way.
+        self.pytest_pass("agent tests", ["agent/tests", "-c", "agent/pyproject.toml",
+                                         "--rootdir", "agent"], timeout=10 * MINUTE, env=self.env())
 
     def sqlite(self) -> None:
         self.pytest_pass("pytest on SQLite", ["-m", "not browser", *xdist_args()], timeout=30 * MINUTE,
@@ -288,6 +296,7 @@ def main() -> int:
         try:
             runner.static_checks()
             runner.translations()
+            runner.agent()
             runner.sqlite()
             runner.postgresql()
             runner.browser()

@@ -1,0 +1,441 @@
+"""The agent's work: enrollment, the collect-and-check-in loop, and what a check-in answer asks for."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .checks import CheckRunner
+from .client import (
+    AgentClient,
+    CredentialRejected,
+    PayloadRejected,
+    ProtocolError,
+    RequestTooLarge,
+    RetryLater,
+    backoff_delay,
+    retry_after_delay,
+)
+from .collectors import Collector, get_collector
+from .config import AgentConfig, ConfigError, check_server_url
+from .payload import MAX_BODY_BYTES, MAX_ITEMS, build_checkin
+from .signing import SignatureError, TrustedKeys
+from .spool import ItemTooLarge, Spool
+from .util import iso, read_json, utcnow, write_json_atomic
+from .wire import inventory_wire, os_wire, posture_wire
+
+log = logging.getLogger("tenfold_agent")
+
+SPOOL_NAME = "spool.sqlite3"
+STATE_NAME = "state.json"
+POLICY_NAME = "policy.json"
+POSTURE_EVERY_S = 3600
+INVENTORY_LOOK_EVERY_S = 3600
+DEFAULT_INVENTORY_HOURS = 24
+DEFAULT_CHECK_INTERVAL_S = 300
+MAX_BATCHES_PER_SYNC = 50
+EXIT_OK, EXIT_ERROR, EXIT_CREDENTIAL = 0, 1, 3
+NOT_SUPPORTED = "job type not supported by this agent version"
+# Inventory fields that change by themselves; they do not make the inventory "changed".
+VOLATILE_HARDWARE = ("uptime_s", "logged_in_users")
+
+
+@dataclass
+class SyncOutcome:
+    """How a round of check-ins ended: drained, or the error and the wait it calls for."""
+
+    ok: bool
+    sent: int = 0
+    retry_after: float | None = None
+    stop: bool = False
+    error: str = ""
+
+
+def inventory_hash(inventory: Mapping[str, Any]) -> str:
+    """A digest of the inventory without its volatile fields, to send it only when it changed."""
+    hardware = {k: v for k, v in dict(inventory.get("hardware", {})).items() if k not in VOLATILE_HARDWARE}
+    canonical = json.dumps({"hardware": hardware, "software": inventory.get("software", [])}, sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def enroll(
+    state_dir: Path,
+    server_url: str,
+    token: str,
+    *,
+    insecure: bool = False,
+    ca_file: str | None = None,
+    force: bool = False,
+    collector: Collector | None = None,
+    client: AgentClient | None = None,
+) -> AgentConfig:
+    """Enroll this device with a per-client token and write the configuration the server answers with."""
+    url = check_server_url(server_url, insecure)
+    if not token.startswith("tfe_"):
+        raise ConfigError("an enrollment token starts with tfe_")
+    previous: AgentConfig | None = None
+    try:
+        previous = AgentConfig.load(state_dir)
+    except ConfigError:
+        previous = None
+    if previous is not None and not force:
+        raise ConfigError(f"already enrolled as device {previous.device_id} (use --force to enroll again)")
+    collector = collector or get_collector()
+    client = client or AgentClient(url, verify_tls=not insecure, ca_file=ca_file)
+    answer = client.enroll({
+        "token": token,
+        "hostname": socket.gethostname(),
+        "machine_id": collector.machine_id(),
+        "os": os_wire(collector.os_info()),
+        "agent_version": __version__,
+    })
+    try:
+        keys = list(answer.get("signing_keys") or [])
+        TrustedKeys.from_enrollment(keys)  # refuse an answer whose keys could never verify anything
+        config = AgentConfig(
+            server_url=url, credential=str(answer["credential"]), device_id=int(answer["device_id"]),
+            signing_keys=keys, verify_tls=not insecure, ca_file=ca_file,
+            checkin_interval=int(answer.get("checkin_interval", 60)),
+            checkin_jitter=int(answer.get("checkin_jitter", 10)),
+            collectors=previous.collectors if previous else {},
+        )
+    except (KeyError, TypeError, ValueError, SignatureError) as exc:
+        raise ConfigError(f"the server's enrollment answer is not usable: {exc}") from exc
+    if previous is not None and previous.device_id != config.device_id:
+        # Items collected for another device must not be delivered as this one's.
+        for name in (SPOOL_NAME, SPOOL_NAME + "-wal", SPOOL_NAME + "-shm", POLICY_NAME):
+            (state_dir / name).unlink(missing_ok=True)
+    config.save(state_dir)
+    write_json_atomic(state_dir / STATE_NAME, {"enrolled_at": iso(utcnow())})
+    log.info("enrolled as device %s at %s", config.device_id, url)
+    return config
+
+
+class Agent:
+    """One agent process: collects into the spool and delivers it, as the protocol says."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        config: AgentConfig | None = None,
+        collector: Collector | None = None,
+        client: AgentClient | None = None,
+        spool: Spool | None = None,
+        clock: Callable[[], float] = time.time,
+        wait: Callable[[float], bool] | None = None,
+        rand: Callable[[], float] = random.random,
+        cpu_sample_s: float = 1.0,
+    ) -> None:
+        self.state_dir = state_dir
+        self.config = config or AgentConfig.load(state_dir)
+        self.collector = collector or get_collector()
+        self.client = client or AgentClient(self.config.server_url, self.config.credential,
+                                            verify_tls=self.config.verify_tls, ca_file=self.config.ca_file)
+        self.spool = spool or Spool(state_dir / SPOOL_NAME, clock=clock)
+        self.clock = clock
+        # `wait(seconds)` sleeps and returns True when the agent must stop (a service stop request).
+        self.wait = wait or _sleep
+        self.rand = rand
+        self.checks = CheckRunner(self.collector, state_dir, cpu_sample_s=cpu_sample_s)
+        self.state: dict[str, Any] = read_json(state_dir / STATE_NAME, {})
+        self.policy: dict[str, Any] = read_json(state_dir / POLICY_NAME, {})
+        self.check_due: dict[str, float] = {}
+        self.max_items = MAX_ITEMS
+        self.interval_changed = False
+
+    # --- collection -------------------------------------------------------------------------------
+    def collect(self, force_inventory: bool = False) -> None:
+        """Heartbeat, metrics, due checks, inventory when changed or stale, posture when due."""
+        now = self.clock()
+        self._guard("heartbeat", lambda: self.spool.put_heartbeat({"uptime_s": self._uptime()}))
+        self._guard("metrics", lambda: self.spool.put("metrics", self.collector.metrics()))
+        self.run_due_checks(now)
+        self._guard("inventory", lambda: self.maybe_inventory(now, force=force_inventory))
+        self._guard("posture", lambda: self.maybe_posture(now))
+
+    def _uptime(self) -> int:
+        uptime = getattr(self.collector, "uptime_s", None)
+        return int(uptime()) if callable(uptime) else 0
+
+    def _guard(self, what: str, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except ItemTooLarge as exc:
+            log.error("%s not spooled: %s", what, exc)
+        except Exception:
+            # One failing collector must not stop the others, nor the delivery of what is spooled.
+            log.exception("collecting %s failed", what)
+
+    def policy_checks(self) -> list[dict[str, Any]]:
+        """The checks of the current policy."""
+        checks = self.policy.get("checks") or []
+        return [c for c in checks if isinstance(c, dict) and "id" in c]
+
+    def run_due_checks(self, now: float, everything: bool = False) -> int:
+        """Evaluate the checks whose interval has passed and spool their results; returns how many ran."""
+        due = []
+        for check in self.policy_checks():
+            key = str(check["id"])
+            if everything or now >= self.check_due.get(key, 0):
+                due.append(check)
+                interval = check.get("interval") or DEFAULT_CHECK_INTERVAL_S
+                self.check_due[key] = now + max(10, float(interval))
+        for outcome in self.checks.run_many(due):
+            self._guard("check result", lambda o=outcome: self.spool.put("check_result", o))  # type: ignore[misc]
+        return len(due)
+
+    def next_check_due(self) -> float | None:
+        """When the next check is due, or None without checks."""
+        # A check never run yet (a new policy) is due at once.
+        times = [self.check_due.get(str(c["id"]), 0.0) for c in self.policy_checks()]
+        return min(times) if times else None
+
+    def maybe_inventory(self, now: float, force: bool = False) -> int | None:
+        """Spool the inventory when it changed, is older than the policy allows, or is forced; returns its seq."""
+        if not force and now - float(self.state.get("inventory_looked_at", 0)) < INVENTORY_LOOK_EVERY_S:
+            return None
+        inventory = self.collector.inventory()
+        digest = inventory_hash(inventory)
+        hours = float(self.collectors_policy().get("inventory_hours") or DEFAULT_INVENTORY_HOURS)
+        stale = now - float(self.state.get("inventory_sent_at", 0)) >= hours * 3600
+        self.state["inventory_looked_at"] = now
+        seq = None
+        if force or stale or digest != self.state.get("inventory_hash"):
+            seq = self.spool.put("inventory", inventory_wire(inventory))
+            self.state.update(inventory_hash=digest, inventory_sent_at=now)
+        self.save_state()
+        return seq
+
+    def maybe_posture(self, now: float, force: bool = False) -> int | None:
+        """Spool the security posture hourly; returns its seq."""
+        if not force and now - float(self.state.get("posture_at", 0)) < POSTURE_EVERY_S:
+            return None
+        collectors = self.collectors_policy()
+        tools = [t for t in collectors.get("backup_tools") or [] if isinstance(t, str)]
+        settings = {**{k: v for k, v in collectors.items() if isinstance(v, dict)}, **self.config.collectors}
+        posture = self.collector.posture(tools, settings)
+        backup = posture.get("backup") or {}
+        if backup.get("error"):
+            log.warning("backup status from %s: %s", backup.get("tool"), backup["error"])
+        seq = self.spool.put("posture", posture_wire(posture))
+        self.state["posture_at"] = now
+        self.save_state()
+        return seq
+
+    def collectors_policy(self) -> dict[str, Any]:
+        """The policy's `collectors` part."""
+        value = self.policy.get("collectors")
+        return dict(value) if isinstance(value, dict) else {}
+
+    # --- delivery ---------------------------------------------------------------------------------
+    def sync(self) -> SyncOutcome:
+        """Check in until the spool is drained or an error; items leave the spool only when acknowledged."""
+        sent = 0
+        for _ in range(MAX_BATCHES_PER_SYNC):
+            items = self.spool.pending(self.max_items, MAX_BODY_BYTES)
+            if not items:
+                return SyncOutcome(ok=True, sent=sent)
+            batch = build_checkin(items, agent_version=__version__,
+                                  policy_version=str(self.policy.get("version") or ""), sent_at=iso(utcnow()))
+            try:
+                answer = self.client.checkin(batch.body)
+            except RetryLater as exc:
+                log.warning("server busy (429): retry after %s s", exc.retry_after)
+                return self._failed(exc, retry_after=exc.retry_after)
+            except CredentialRejected as exc:
+                log.error("credential %s (%s): this agent stops; enroll it again with "
+                          "`tenfold-agent enroll --server URL --token TOKEN --force`", exc.code, exc.message)
+                self.state["credential_rejected"] = exc.code
+                self.save_state()
+                return SyncOutcome(ok=False, sent=sent, stop=True, error=exc.code)
+            except RequestTooLarge:
+                if len(batch.items) == 1:
+                    log.error("server refuses item seq %d as too large: discarded", batch.items[0].seq)
+                    self.spool.discard([batch.items[0].seq])
+                    continue
+                self.max_items = max(1, len(batch.items) // 2)
+                log.warning("request too large (413): sending at most %d items per check-in", self.max_items)
+                continue
+            except PayloadRejected as exc:
+                named = [s for s in exc.seqs if any(i.seq == s for i in batch.items)]
+                if named:
+                    log.error("server rejected items %s (%s): discarded, the rest is sent again", named, exc.message)
+                    self.spool.discard(named)
+                    continue
+                log.error("server rejected the check-in without naming items: %s %s", exc.message, exc.errors)
+                return self._failed(exc)
+            except ProtocolError as exc:
+                log.warning("check-in failed: %s", exc)
+                return self._failed(exc)
+            sent += len(batch.items)
+            if not self.apply_answer(answer, batch.last_seq):
+                return SyncOutcome(ok=False, sent=sent, error="answer without progress")
+        return SyncOutcome(ok=True, sent=sent)
+
+    def _failed(self, exc: ProtocolError, retry_after: float | None = None) -> SyncOutcome:
+        self.state["last_error"] = {"at": iso(utcnow()), "error": str(exc)[:500]}
+        self.save_state()
+        return SyncOutcome(ok=False, retry_after=retry_after, error=exc.code)
+
+    def apply_answer(self, answer: Mapping[str, Any], last_sent: int | None) -> bool:
+        """Acknowledge, take the new policy, interval and credential, record jobs; False if nothing was acked."""
+        ack = answer.get("ack_seq")
+        progressed = False
+        if isinstance(ack, int) and not isinstance(ack, bool):
+            before = self.spool.count()
+            self.spool.ack(ack)
+            progressed = self.spool.count() < before or (last_sent is not None and ack >= last_sent)
+        else:
+            log.error("check-in answer without a valid ack_seq: %r", ack)
+        changed = False
+        for key in ("checkin_interval", "checkin_jitter"):
+            value = answer.get(key)
+            valid = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            if valid and getattr(self.config, key) != value:
+                setattr(self.config, key, value)
+                changed = self.interval_changed = True
+        new_credential = answer.get("rotate_credential")
+        if isinstance(new_credential, str) and new_credential.startswith("tfa_"):
+            self.config.credential = new_credential
+            self.client.credential = new_credential
+            changed = True
+            log.info("credential rotated by the server")
+        if changed:
+            self.config.save(self.state_dir)
+        policy = answer.get("policy")
+        if isinstance(policy, dict) and policy.get("version"):
+            self.policy = policy
+            write_json_atomic(self.state_dir / POLICY_NAME, policy)
+            self.check_due = {}
+            log.info("policy %s applied (%d checks)", policy.get("version"), len(self.policy_checks()))
+        jobs = answer.get("jobs") or []
+        if isinstance(jobs, list):
+            for job in jobs:
+                if isinstance(job, dict):
+                    self.handle_job(job)
+        self.state["last_checkin"] = iso(utcnow())
+        self.state.pop("last_error", None)
+        self.save_state()
+        return progressed
+
+    def handle_job(self, job: Mapping[str, Any]) -> None:
+        """Run a built-in job, or answer that its type is not supported; a job is handled once."""
+        job_id = job.get("id", job.get("job_id"))
+        job_type = str(job.get("kind") or job.get("type") or job.get("action") or "")
+        if job_id is None or self.spool.job_seen(str(job_id)):
+            return
+        start = time.monotonic()
+        status, stdout, stderr = "failed", "", NOT_SUPPORTED
+        if job_type == "collect_inventory_now":
+            seq = self.maybe_inventory(self.clock(), force=True)
+            status, stdout, stderr = "succeeded", f"inventory collected (seq {seq})", ""
+        elif job_type == "run_checks_now":
+            count = self.run_due_checks(self.clock(), everything=True)
+            status, stdout, stderr = "succeeded", f"{count} check(s) evaluated", ""
+        else:
+            log.warning("job %s of type %r refused: %s", job_id, job_type, NOT_SUPPORTED)
+        self.spool.put("job_result", {
+            "job_id": job_id, "status": status, "exit_code": 0 if status == "succeeded" else None,
+            "stdout": stdout, "stderr": stderr, "duration_ms": int((time.monotonic() - start) * 1000),
+        })
+        self.spool.job_record(str(job_id), job_type, status)
+
+    # --- the loop ---------------------------------------------------------------------------------
+    def interval_with_jitter(self) -> float:
+        """The server's check-in interval plus or minus its jitter (never under 5 s)."""
+        jitter = self.config.checkin_jitter
+        return max(5.0, self.config.checkin_interval + (self.rand() * 2 - 1) * jitter)
+
+    def run(self, once: bool = False) -> int:
+        """Collect and deliver until stopped; returns the process exit code (3: the credential is rejected)."""
+        if self.state.get("credential_rejected"):
+            log.error("credential %s: this agent stays stopped until it is enrolled again",
+                      self.state["credential_rejected"])
+            return EXIT_CREDENTIAL
+        log.info("tenfold-agent %s running for device %s, server %s", __version__, self.config.device_id,
+                 self.config.server_url)
+        failures = 0
+        healthy = True  # False while waiting out a backoff or a Retry-After
+        next_collect = next_sync = last_collect = self.clock()
+        while True:
+            now = self.clock()
+            if now >= next_collect:
+                self.collect()
+                last_collect = now
+                next_collect = now + self.interval_with_jitter()
+                if healthy:
+                    next_sync = min(next_sync, now)
+            else:
+                check_time = self.next_check_due()
+                if check_time is not None and now >= check_time:
+                    self.run_due_checks(now)
+            if now >= next_sync:
+                outcome = self.sync()
+                if outcome.stop:
+                    return EXIT_CREDENTIAL
+                healthy = outcome.ok
+                if self.interval_changed:
+                    # The server set a new interval: count it from the last collection, not the next.
+                    self.interval_changed = False
+                    next_collect = last_collect + self.interval_with_jitter()
+                if outcome.ok:
+                    failures = 0
+                    next_sync = next_collect
+                elif outcome.retry_after is not None:
+                    next_sync = self.clock() + retry_after_delay(outcome.retry_after, self.rand)
+                else:
+                    next_sync = self.clock() + backoff_delay(failures, self.rand)
+                    failures += 1
+                if once:
+                    return EXIT_OK if outcome.ok else EXIT_ERROR
+            wake = min(t for t in (next_collect, next_sync, self.next_check_due()) if t is not None)
+            if self.wait(max(0.0, wake - self.clock())):
+                log.info("stop requested")
+                return EXIT_OK
+
+    def save_state(self) -> None:
+        """Persist the loop's bookkeeping (last inventory, posture, check-in, errors)."""
+        write_json_atomic(self.state_dir / STATE_NAME, self.state)
+
+    def close(self) -> None:
+        """Close the spool."""
+        self.spool.close()
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
+
+
+def status(state_dir: Path) -> dict[str, Any]:
+    """What the agent knows about itself, for `tenfold-agent status` (no secret in it)."""
+    config = AgentConfig.load(state_dir)
+    spool = Spool(state_dir / SPOOL_NAME)
+    try:
+        oldest = spool.oldest_created()
+        facts = {
+            "state_dir": str(state_dir), "server_url": config.server_url, "device_id": config.device_id,
+            "credential": config.credential_prefix, "verify_tls": config.verify_tls,
+            "checkin_interval": config.checkin_interval, "checkin_jitter": config.checkin_jitter,
+            "spool_items": spool.count(), "spool_bytes": spool.total_bytes(), "last_seq": spool.last_seq(),
+            "oldest_item_age_s": None if oldest is None else round(time.time() - oldest),
+            "dropped": spool.dropped(),
+        }
+    finally:
+        spool.close()
+    state = read_json(state_dir / STATE_NAME, {})
+    policy = read_json(state_dir / POLICY_NAME, {})
+    facts.update(policy_version=policy.get("version"), checks=len(policy.get("checks") or []),
+                 last_checkin=state.get("last_checkin"), last_error=state.get("last_error"),
+                 credential_rejected=state.get("credential_rejected"))
+    return facts
