@@ -45,10 +45,13 @@ USER_LIST = ListSpec(
         Column("role", gettext_lazy("Role"), sort="role"),
         Column("client", gettext_lazy("Client"), accessor=lambda u: u.client.name if u.client_id else ""),
         Column("is_active", gettext_lazy("State"), sort="is_active", badge=True,
-               accessor=lambda u: _("Active") if u.is_active else _("Inactive")),
+               accessor=lambda u: _("Active") if u.is_active else _("Inactive"),
+               badge_key=lambda u: "active" if u.is_active else "inactive"),
         Column("mfa", gettext_lazy("Two-factor"), badge=True,
                accessor=lambda u: _("Set up") if u.has_second_factor else _("Missing") if u.is_staff_member
-               else _("Optional")),
+               else _("Optional"),
+               badge_key=lambda u: "set-up" if u.has_second_factor else "missing" if u.is_staff_member
+               else "optional"),
         Column("last_login", gettext_lazy("Last login"), sort="last_login",
                accessor=lambda u: _when(u.last_login)),
     ],

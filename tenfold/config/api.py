@@ -11,9 +11,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from tenfold.accounts.api import router as accounts_router
 from tenfold.accounts.auth import ApiKeyAuth, SessionAuth
+from tenfold.assets.api import router as devices_router
 from tenfold.clients.api import contacts_router, sites_router
 from tenfold.clients.api import router as clients_router
 from tenfold.core.errors import TenfoldError
+from tenfold.monitoring import api as monitoring_api
 
 api = NinjaAPI(
     title="Tenfold API",
@@ -75,4 +77,11 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 api.add_router("/clients", clients_router)
 api.add_router("/sites", sites_router)
 api.add_router("/contacts", contacts_router)
+api.add_router("/devices", devices_router)
+api.add_router("/policies", monitoring_api.policies_router)
+api.add_router("/checks", monitoring_api.checks_router)
+api.add_router("/alerts", monitoring_api.alerts_router)
+api.add_router("/maintenance-windows", monitoring_api.windows_router)
+api.add_router("/devices", monitoring_api.devices_router)
+api.add_router("/clients", monitoring_api.clients_router)
 api.add_router("/", accounts_router)

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "tenfold.core",
     "tenfold.clients",
     "tenfold.accounts",
+    "tenfold.assets",
+    "tenfold.agents",
+    "tenfold.monitoring",
     "tenfold.portal",
     "tenfold.demo",
 ]

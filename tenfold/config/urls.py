@@ -13,6 +13,10 @@ urlpatterns = [
     path("accounts/", include("tenfold.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("clients/", include("tenfold.clients.urls")),
+    path("devices/", include("tenfold.assets.urls")),
+    path("agents/", include("tenfold.agents.urls")),
+    path("agent/v1/", include("tenfold.agents.agent_urls")),
+    path("monitoring/", include("tenfold.monitoring.urls")),
     path("settings/", include("tenfold.core.urls")),
     path("portal/", include("tenfold.portal.urls")),
 ]

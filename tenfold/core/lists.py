@@ -15,6 +15,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
+from django.utils.text import slugify
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Column:
     sort: str | None = None
     link: Callable[[Any], str] | None = None
     badge: bool = False
+    # The badge's CSS modifier (badge-<key>): by default the field's stored value, never its translated label.
+    badge_key: Callable[[Any], str] | None = None
 
     def value(self, row: Any) -> Any:
         if self.accessor is not None:
@@ -38,6 +41,18 @@ class Column:
                 return ""
         display = getattr(row, f"get_{self.key}_display", None)
         return display() if callable(display) else value
+
+    def badge_class(self, row: Any) -> str:
+        """The same CSS modifier in every language: from badge_key, else the stored value, else the label."""
+        if self.badge_key is not None:
+            return slugify(self.badge_key(row))
+        if self.accessor is None:
+            raw = row
+            for part in self.key.split("__"):
+                raw = getattr(raw, part, None)
+            if raw is not None and raw != "":
+                return slugify(str(raw))
+        return slugify(str(self.value(row)))
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,8 @@ def render_list(request: HttpRequest, queryset: QuerySet[Any], spec: ListSpec, *
         sort_links[column.key] = "?" + urlencode({**{k: v for k, v in params.items() if k != "sort"},
                                                   "sort": next_sort})
     rows = [{"object": obj, "cells": [{"value": c.value(obj), "link": c.link(obj) if c.link else "",
-                                        "badge": c.badge, "key": c.key} for c in spec.columns]}
+                                        "badge": c.badge, "key": c.key,
+                                        "badge_class": c.badge_class(obj) if c.badge else ""} for c in spec.columns]}
             for obj in page.object_list]
     ctx = {
         "page_obj": page, "rows": rows, "columns": spec.columns, "state": state,

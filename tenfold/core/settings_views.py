@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from tenfold.core import services
@@ -25,7 +25,7 @@ AUDIT_LIST = ListSpec(
         Column("action", gettext_lazy("Action"), sort="action"),
         Column("object", gettext_lazy("Record"), accessor=lambda e: f"{e.object_type} #{e.object_id}"
                if e.object_type else ""),
-        Column("ip", gettext_lazy("From")),
+        Column("ip", pgettext_lazy("audit log: the address a change came from", "From")),
         Column("sealed", gettext_lazy("Sealed"), accessor=lambda e: "✓" if e.sealed_at else "…"),
     ],
     search_fields=["action", "actor_label", "object_type", "object_id"],

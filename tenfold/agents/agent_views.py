@@ -1,0 +1,74 @@
+"""The agent endpoints under /agent/v1/ (docs/agent-protocol.md): plain Django views, no session,
+no CSRF (agents authenticate by enrollment token or credential, never by cookie), JSON errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from tenfold.agents import auth, protocol, services
+from tenfold.core.context import current_origin
+from tenfold.core.errors import TenfoldError
+
+logger = logging.getLogger("tenfold.agents")
+
+
+def _error(status: int, code: str, message: str, errors: dict[str, list[str]] | None = None) -> JsonResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return JsonResponse(body, status=status)
+
+
+def agent_endpoint(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+    """POST only, CSRF-exempt, never cached; domain and protocol errors become {code, message}."""
+
+    @csrf_exempt
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> JsonResponse:
+        if request.method != "POST":
+            response = _error(405, "method_not_allowed", "Use POST.")
+            response["Allow"] = "POST"
+            return response
+        try:
+            return view(request)
+        except protocol.ProtocolError as exc:
+            return _error(422, "validation_error", exc.message, exc.errors)
+        except TenfoldError as exc:
+            return _error(exc.status, exc.code, str(exc.message), exc.errors or None)
+        except DatabaseError:
+            logger.exception("agent endpoint %s could not commit", request.path)
+            response = _error(503, "unavailable", "The server cannot store data right now: retry later.")
+            response["Retry-After"] = "30"
+            return response
+
+    return wrapper
+
+
+def _ip(request: HttpRequest) -> str:
+    return current_origin().ip or request.META.get("REMOTE_ADDR", "")
+
+
+@agent_endpoint
+def enroll(request: HttpRequest) -> JsonResponse:
+    """POST /agent/v1/enroll: an enrollment token in, the device's own credential out."""
+    payload = protocol.parse_enroll(request.body)
+    enrollment = services.agent_enroll(token=payload.token, payload=payload, ip=_ip(request))
+    return JsonResponse(services.enroll_answer(enrollment), status=201)
+
+
+@agent_endpoint
+def checkin(request: HttpRequest) -> JsonResponse:
+    """POST /agent/v1/checkin: heartbeat, metrics, results, inventory, posture and job results in;
+    the acknowledged seq, policy and pending jobs out (after commit)."""
+    caller = auth.authenticate(request)
+    payload = protocol.parse_checkin(request.body)
+    return JsonResponse(services.checkin_apply(caller=caller, checkin=payload, ip=_ip(request)))

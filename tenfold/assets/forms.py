@@ -1,0 +1,61 @@
+"""Forms of the device screens; they only parse input, the services validate and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tenfold.assets.models import Device, DeviceState
+from tenfold.clients.models import Client
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _SiteChoice(forms.ModelForm):
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = client.sites.order_by("name")  # type: ignore[attr-defined]
+
+    def service_data(self) -> dict[str, Any]:
+        """Cleaned values in the shape the device services take."""
+        data = dict(self.cleaned_data)
+        site = data.pop("site")
+        data["site_id"] = site.pk if site else None
+        return data
+
+
+class DeviceCreateForm(_SiteChoice):
+    """A device added by hand (printer, switch, phone)."""
+
+    class Meta:
+        model = Device
+        fields = ["name", "hostname", "kind", "site", "vendor", "model", "serial_number", "os_name", "os_version",
+                  "purchase_date", "warranty_end", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3}), "purchase_date": DATE, "warranty_end": DATE}
+
+
+class DeviceEditForm(_SiteChoice):
+    """What staff maintain about any device."""
+
+    class Meta:
+        model = Device
+        fields = ["name", "kind", "site", "purchase_date", "warranty_end", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3}), "purchase_date": DATE, "warranty_end": DATE}
+
+
+class DeviceStateForm(forms.Form):
+    """A move through the lifecycle."""
+
+    state = forms.ChoiceField(label=_("New state"), choices=DeviceState.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+def add_service_errors(form: forms.BaseForm, error: Any) -> None:
+    """Show a service's ValidationError beside the fields it names."""
+    aliases = {"site_id": "site"}
+    for field, messages in (error.errors or {"__all__": [str(error.message)]}).items():
+        name = aliases.get(field, field)
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)

@@ -1,0 +1,51 @@
+"""Reads of devices and their inventory, always scoped to what the actor may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+
+from tenfold.assets.models import Device, DeviceStateChange, SoftwareChange, SoftwareItem, online_cutoff
+from tenfold.core.roles import require
+from tenfold.core.tenancy import get_visible
+
+
+def with_online(queryset: QuerySet[Device]) -> QuerySet[Device]:
+    """Annotate `is_online` (checked in within three intervals), computed by the database.
+
+    A CASE, not a bare comparison: a device never seen (NULL) is offline, not unknown."""
+    return queryset.annotate(is_online=Case(When(last_seen_at__gte=online_cutoff(), then=Value(True)),
+                                            default=Value(False), output_field=BooleanField()))
+
+
+def devices_visible(actor: Any) -> QuerySet[Device]:
+    """Devices the actor may see, with their client and site, and whether each is online."""
+    require(actor, "devices", "view")
+    return with_online(Device.objects.visible_to(actor).select_related("client", "site"))
+
+
+def access_device(actor: Any, device_id: Any) -> Device:
+    """One device, or NotFound (missing and not-yours answer alike); 403 if the role may not see devices."""
+    device = get_visible(with_online(Device.objects.select_related("client", "site")), actor, device_id)
+    require(actor, "devices", "view")
+    return device
+
+
+def device_software(device: Device, q: str = "") -> QuerySet[SoftwareItem]:
+    """The device's installed software, optionally searched by name or publisher."""
+    queryset = SoftwareItem.objects.filter(device=device).order_by("name", "version", "pk")
+    term = q.strip()[:200]
+    if term:
+        queryset = queryset.filter(Q(name__icontains=term) | Q(publisher__icontains=term))
+    return queryset
+
+
+def device_state_history(device: Device) -> QuerySet[DeviceStateChange]:
+    """The device's lifecycle moves, newest first."""
+    return DeviceStateChange.objects.filter(device=device).select_related("actor").order_by("-at", "-pk")
+
+
+def device_software_changes(device: Device, limit: int = 50) -> list[SoftwareChange]:
+    """The latest software installs, removals and updates of a device."""
+    return list(SoftwareChange.objects.filter(device=device).order_by("-at", "name")[:limit])

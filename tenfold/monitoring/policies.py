@@ -1,0 +1,199 @@
+"""The effective policy of a device: the global, baseline, client, site and device policies merged, with
+where each part comes from; and the fast, cached provider the agent check-in asks.
+
+Precedence, broadest first: global < baseline (the client's tier and those below it) < client < site <
+device. A narrower check of the same type and target (checktypes.target_of) replaces a broader one; a
+narrower *disabled* check switches the broader one off. Collectors are overridden key by key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+
+from tenfold.assets.models import Device
+from tenfold.core.tiers import Tier
+from tenfold.monitoring.checktypes import DEFAULT_COLLECTORS, target_of
+from tenfold.monitoring.models import SCOPE_RANK, CheckDefinition, ClientBaseline, Policy, PolicyScope
+
+GENERATION_KEY = "monitoring:policy-generation"
+CACHE_SECONDS = 300  # also bounds how long a device moved to another site keeps its old policy
+
+
+@dataclass(frozen=True)
+class Source:
+    """One check of the effective policy and the policy it comes from; `replaces` lists the broader
+    checks it overrides (or, for a disabled check, switches off)."""
+
+    check: CheckDefinition
+    policy: Policy
+    scope: str
+    replaces: tuple[CheckDefinition, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.check.enabled
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    """What a device runs: the checks and collectors in the agent's shape, a version, and the sources."""
+
+    version: str
+    checks: list[dict[str, Any]]
+    collectors: dict[str, Any]
+    sources: list[Source] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+
+    def as_agent_policy(self) -> dict[str, Any]:
+        """The `policy` object of the check-in answer (docs/agent-protocol.md)."""
+        return {"version": self.version, "checks": self.checks, "collectors": self.collectors}
+
+    def includes_check(self, check_id: int) -> bool:
+        return any(c["id"] == check_id for c in self.checks)
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, no spaces: the same policy always hashes to the same version."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def tiers_up_to(tier: str | None) -> list[str]:
+    """The tier and every tier it includes (Better: Good and Better)."""
+    if not tier:
+        return []
+    return [t.value for t in Tier if Tier.includes(tier, t.value)]
+
+
+def _policy_order(policy: Policy) -> tuple[int, int, int]:
+    tier_rank = Tier.rank(policy.baseline_tier) if policy.baseline_tier else 0
+    return SCOPE_RANK[PolicyScope(policy.scope)], tier_rank, policy.pk
+
+
+def merge(policies: Iterable[Policy], os_family: str = "") -> EffectivePolicy:
+    """Merge the policies that apply to one device (each with its checks prefetched); a check meant for
+    another operating system than the device's is left out before merging."""
+    ordered = sorted(policies, key=_policy_order)
+    chosen: dict[tuple[str, str], Source] = {}
+    collectors: dict[str, Any] = dict(DEFAULT_COLLECTORS)
+    for policy in ordered:
+        collectors.update(policy.collectors or {})
+        for check in sorted(policy.checks.all(), key=lambda c: c.pk):
+            if check.os_family and check.os_family != os_family:
+                continue
+            key = (check.check_type, target_of(check.check_type, check.params or {}))
+            previous = chosen.get(key)
+            replaces = (*previous.replaces, previous.check) if previous else ()
+            chosen[key] = Source(check=check, policy=policy, scope=policy.scope, replaces=replaces)
+    sources = sorted(chosen.values(), key=lambda s: s.check.pk)
+    checks = [{"id": s.check.pk, "type": s.check.check_type, "interval": s.check.interval_s,
+               "params": s.check.params} for s in sources if s.check.enabled]
+    version = hashlib.sha256(canonical_json({"checks": checks, "collectors": collectors})).hexdigest()
+    return EffectivePolicy(version=version, checks=checks, collectors=collectors, sources=sources,
+                           policies=ordered)
+
+
+def _applicable(client_ids: Iterable[int], site_ids: Iterable[int], device_ids: Iterable[int],
+                tiers: Iterable[str]) -> list[Policy]:
+    """Enabled policies that may apply to these devices, with their checks, in two queries."""
+    condition = Q(scope=PolicyScope.GLOBAL)
+    condition |= Q(scope=PolicyScope.CLIENT, client_id__in=list(client_ids))
+    condition |= Q(scope=PolicyScope.SITE, site_id__in=list(site_ids))
+    condition |= Q(scope=PolicyScope.DEVICE, device_id__in=list(device_ids))
+    tiers = list(tiers)
+    if tiers:
+        condition |= Q(scope=PolicyScope.BASELINE, baseline_tier__in=tiers)
+    return list(Policy.objects.filter(condition, enabled=True).prefetch_related("checks"))
+
+
+def _applies(policy: Policy, device_id: int, site_id: int | None, client_id: int, tiers: list[str]) -> bool:
+    if policy.scope == PolicyScope.GLOBAL:
+        return True
+    if policy.scope == PolicyScope.BASELINE:
+        return policy.baseline_tier in tiers
+    if policy.scope == PolicyScope.CLIENT:
+        return policy.client_id == client_id
+    if policy.scope == PolicyScope.SITE:
+        return site_id is not None and policy.site_id == site_id
+    return policy.device_id == device_id
+
+
+def client_tier(client_id: int) -> str | None:
+    """The plan tier whose baseline applies to a client, if any."""
+    return ClientBaseline.objects.filter(client_id=client_id).values_list("tier", flat=True).first()
+
+
+def effective_policy(device: Device) -> EffectivePolicy:
+    """The effective policy of one device."""
+    tiers = tiers_up_to(client_tier(device.client_id))
+    policies = _applicable([device.client_id], [device.site_id] if device.site_id else [], [device.pk], tiers)
+    return merge([p for p in policies if _applies(p, device.pk, device.site_id, device.client_id, tiers)],
+                 device.os_family)
+
+
+def effective_policies(devices: list[Device]) -> dict[int, EffectivePolicy]:
+    """The effective policies of many devices of one or more clients, in a bounded number of queries."""
+    if not devices:
+        return {}
+    client_ids = {d.client_id for d in devices}
+    tier_of = dict(ClientBaseline.objects.filter(client_id__in=client_ids).values_list("client_id", "tier"))
+    all_tiers = {t for tier in tier_of.values() for t in tiers_up_to(tier)}
+    policies = _applicable(client_ids, {d.site_id for d in devices if d.site_id}, [d.pk for d in devices],
+                           all_tiers)
+    result = {}
+    for device in devices:
+        tiers = tiers_up_to(tier_of.get(device.client_id))
+        result[device.pk] = merge([p for p in policies
+                                   if _applies(p, device.pk, device.site_id, device.client_id, tiers)],
+                                  device.os_family)
+    return result
+
+
+# --- the provider of the check-in answer -------------------------------------------------------
+
+
+def generation() -> int:
+    """The policies generation: bumped on every change of a policy, a check or a baseline."""
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, 1, timeout=None)
+        value = cache.get(GENERATION_KEY, 1)
+    return int(value)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # the key is gone (cache cleared or evicted): start a new count
+        cache.set(GENERATION_KEY, 2, timeout=None)
+
+
+def bump_generation() -> None:
+    """Invalidate every cached device policy once the current transaction commits."""
+    transaction.on_commit(_bump)
+
+
+def policy_for_device(device: Any) -> tuple[str, dict[str, Any]]:
+    """`(version, policy)` of a device for the check-in answer, cached per device and generation.
+
+    Registered with `tenfold.agents.hooks`; on a cache hit it costs two cache reads and no SQL."""
+    device_id = int(device if isinstance(device, int) else device.pk)
+    key = f"monitoring:policy:{generation()}:{device_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached[0], cached[1]
+    row = Device.objects.filter(pk=device_id).only("pk", "client_id", "site_id", "os_family").first()
+    if row is None:
+        empty = merge([])
+        return empty.version, empty.as_agent_policy()
+    effective = effective_policy(row)
+    answer = effective.as_agent_policy()
+    cache.set(key, (effective.version, answer), timeout=CACHE_SECONDS)
+    return effective.version, answer

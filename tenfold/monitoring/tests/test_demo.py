@@ -1,0 +1,27 @@
+"""The demo MSP has baselines, client policies, alerts in every state and a maintenance window."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenfold.demo.seed import seed_demo
+from tenfold.monitoring.evaluation import detect_offline
+from tenfold.monitoring.models import Alert, ClientBaseline, MaintenanceWindow, Policy
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seeds_monitoring_records_consistently() -> None:
+    # when the demo is seeded
+    seed_demo(2026)
+    # then
+    assert sorted(set(ClientBaseline.objects.values_list("tier", flat=True))) == ["best", "better", "good"]
+    assert Policy.objects.filter(scope="client").count() == 3
+    assert set(Alert.objects.values_list("status", flat=True)) == {"open", "acknowledged", "resolved"}
+    assert MaintenanceWindow.objects.count() == 1
+    # and offline detection adds no duplicate of the seeded offline alerts
+    seeded_offline = Alert.objects.filter(kind="offline").count()
+    detect_offline()
+    assert Alert.objects.filter(kind="offline", status__in=["open", "acknowledged"]).values("device").distinct() \
+        .count() == Alert.objects.filter(kind="offline", status__in=["open", "acknowledged"]).count()
+    assert seeded_offline > 0
