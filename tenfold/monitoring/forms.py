@@ -167,7 +167,7 @@ class WindowForm(forms.Form):
 class BaselineForm(forms.Form):
     """Apply a plan tier's baseline to a client."""
 
-    tier = forms.ChoiceField(label=_("tier"), choices=[])
+    tier = forms.ChoiceField(label=_("Tier"), choices=[])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from tenfold.core.tiers import Tier
