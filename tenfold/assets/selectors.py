@@ -6,7 +6,14 @@ from typing import Any
 
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
-from tenfold.assets.models import Device, DeviceStateChange, SoftwareChange, SoftwareItem, online_cutoff
+from tenfold.assets.models import (
+    CheckResult,
+    Device,
+    DeviceStateChange,
+    SoftwareChange,
+    SoftwareItem,
+    online_cutoff,
+)
 from tenfold.core.roles import require
 from tenfold.core.tenancy import get_visible
 
@@ -41,6 +48,14 @@ def device_software(device: Device, q: str = "") -> QuerySet[SoftwareItem]:
     return queryset
 
 
+def device_check_results(device: Device, check_id: int | None = None) -> QuerySet[CheckResult]:
+    """The raw check results the device's agent reported, newest first, optionally of one check."""
+    queryset = CheckResult.objects.filter(device=device).order_by("-at", "-pk")
+    if check_id is not None:
+        queryset = queryset.filter(check_id=check_id)
+    return queryset
+
+
 def device_state_history(device: Device) -> QuerySet[DeviceStateChange]:
     """The device's lifecycle moves, newest first."""
     return DeviceStateChange.objects.filter(device=device).select_related("actor").order_by("-at", "-pk")
@@ -49,3 +64,17 @@ def device_state_history(device: Device) -> QuerySet[DeviceStateChange]:
 def device_software_changes(device: Device, limit: int = 50) -> list[SoftwareChange]:
     """The latest software installs, removals and updates of a device."""
     return list(SoftwareChange.objects.filter(device=device).order_by("-at", "name")[:limit])
+
+
+def client_device_summary(client_id: int) -> dict[str, Any]:
+    """Counts of a client's devices for its page: managed, online, retired, and by kind (one query each)."""
+    from django.db.models import Count
+
+    devices = Device.objects.filter(client_id=client_id)
+    totals = devices.aggregate(
+        total=Count("pk"), managed=Count("pk", filter=Q(managed=True) & ~Q(state="retired")),
+        online=Count("pk", filter=Q(last_seen_at__gte=online_cutoff()) & ~Q(state="retired")),
+        retired=Count("pk", filter=Q(state="retired")))
+    by_kind = list(devices.exclude(state="retired").values("kind").annotate(count=Count("pk")).order_by("-count",
+                                                                                                        "kind"))
+    return {**{k: int(v or 0) for k, v in totals.items()}, "by_kind": by_kind}

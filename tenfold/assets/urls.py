@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:device_id>/edit/", views.device_edit, name="device_edit"),
     path("<int:device_id>/state/", views.device_state, name="device_state"),
     path("<int:device_id>/software/", views.device_software, name="device_software"),
+    path("clients/<int:client_id>/panel/", views.client_devices_panel, name="client_devices_panel"),
 ]

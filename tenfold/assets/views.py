@@ -32,6 +32,13 @@ def online_label(device: Device) -> str:
     return str(_("Online")) if getattr(device, "is_online", False) else str(_("Offline"))
 
 
+def online_key(device: Device) -> str:
+    """The language-independent form of online_label, for the badge colour."""
+    if device.last_seen_at is None:
+        return "never-seen"
+    return "online" if getattr(device, "is_online", False) else "offline"
+
+
 def _os(device: Device) -> str:
     return f"{device.os_name} {device.os_version}".strip()
 
@@ -42,7 +49,8 @@ def _client_choices(request: HttpRequest) -> list[tuple[str, Any]]:
 
 DEVICE_LIST = ListSpec(
     columns=[
-        Column("status", gettext_lazy("Status"), accessor=online_label, sort="last_seen_at", badge=True),
+        Column("status", gettext_lazy("Status"), accessor=online_label, sort="last_seen_at", badge=True,
+               badge_key=online_key),
         Column("name", gettext_lazy("Name"), sort="name",
                link=lambda d: reverse("assets:device_detail", args=[d.pk])),
         Column("client", gettext_lazy("Client"), sort="client__name",
@@ -99,7 +107,7 @@ def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, device: Device, state_form: DeviceStateForm) -> dict[str, Any]:
     software = selectors.device_software(device)
     return {
-        "device": device, "online": online_label(device),
+        "device": device, "online": online_label(device), "online_key": online_key(device),
         "software": list(software[:SOFTWARE_PAGE]), "software_count": software.count(), "software_q": "",
         "history": selectors.device_state_history(device)[:50],
         "software_changes": selectors.device_software_changes(device),
@@ -185,3 +193,19 @@ def device_state(request: HttpRequest, device_id: int) -> HttpResponse:
             return redirect("assets:device_detail", device_id=device.pk)
     device = selectors.access_device(request.user, device_id)
     return render(request, "assets/device_detail.html", _detail_context(request, device, form), status=422)
+
+
+@login_required
+@require_GET
+def client_devices_panel(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The devices panel of a client's page (an HTMX fragment: clients sits below assets)."""
+    client = access_client(request.user, client_id)
+    require(request.user, "devices", "view")
+    summary = selectors.client_device_summary(client.pk)
+    kinds = dict(DeviceKind.choices)
+    rows = [{"label": kinds.get(row["kind"], row["kind"]), "count": row["count"],
+             "url": reverse("assets:device_list") + f"?client={client.pk}&kind={row['kind']}"}
+            for row in summary["by_kind"]]
+    return render(request, "assets/partials/client_devices.html", {
+        "client": client, "summary": summary, "rows": rows,
+        "list_url": reverse("assets:device_list") + f"?client={client.pk}"})

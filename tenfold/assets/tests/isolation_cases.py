@@ -50,6 +50,7 @@ register(
     Case("ui:assets:device_list", "list", "devices", staff_only=True, leak=leak),
     Case("ui:assets:device_detail", "object", "devices", params=device_params, staff_only=True),
     Case("ui:assets:device_software", "object", "devices", params=device_params, staff_only=True),
+    Case("ui:assets:client_devices_panel", "object", "devices", params=client_params, staff_only=False),
     Case("ui:assets:device_create", "create", "devices", "add", method="POST", params=client_params,
          body=create_form, models=MODELS, staff_only=True),
     Case("ui:assets:device_edit", "object", "devices", "change", method="POST", params=device_params,
@@ -66,4 +67,5 @@ register(
     Case("api:POST /api/v1/devices/{device_id}/state", "object", "devices", "change", params=device_params,
          body=lambda w: {"state": "maintenance", "reason": "isolation"}, models=MODELS),
     Case("api:GET /api/v1/devices/{device_id}/software", "object", "devices", params=device_params),
+    Case("api:GET /api/v1/devices/{device_id}/check-results", "object", "devices", params=device_params),
 )

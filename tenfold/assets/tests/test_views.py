@@ -150,3 +150,32 @@ def test_create_by_hand_form(client_a: Client) -> None:
     device = Device.objects.get(name="IMP-ACCUEIL")
     assert response.status_code == 302 and response["Location"] == f"/devices/{device.pk}/"
     assert (device.client_id, device.managed, device.vendor) == (client_a.pk, False, "Brother")
+
+
+def test_client_page_devices_panel_counts_exactly() -> None:
+    # given a client with two online workstations, an offline server and a retired laptop, and another client
+    from django.test import Client as HttpClient
+    from django.utils import timezone
+
+    from tenfold.accounts.testing import make_staff
+    from tenfold.assets.models import Device
+    from tenfold.clients.models import Client
+
+    client = Client.objects.create(name="Panel Co", status="active")
+    other = Client.objects.create(name="Elsewhere")
+    now = timezone.now()
+    Device.objects.create(client=client, name="PC-1", kind="workstation", managed=True, last_seen_at=now)
+    Device.objects.create(client=client, name="PC-2", kind="workstation", managed=True, last_seen_at=now)
+    Device.objects.create(client=client, name="SRV-1", kind="server", managed=True,
+                          last_seen_at=now - timezone.timedelta(days=2))
+    Device.objects.create(client=client, name="LAPTOP-OLD", kind="laptop", managed=True, state="retired")
+    Device.objects.create(client=other, name="PC-X", kind="workstation", managed=True, last_seen_at=now)
+    http = HttpClient()
+    http.force_login(make_staff("technician"))
+    # when the panel is loaded
+    body = http.get(f"/devices/clients/{client.pk}/panel/").content.decode()
+    # then the counts are exact and only this client's
+    assert 'data-testid="managed-count">3<' in body
+    assert 'data-testid="online-count">2<' in body
+    assert f"?client={client.pk}&amp;kind=workstation" in body and ">2</td>" in body
+    assert "laptop" not in body.lower() or "kind=laptop" not in body
