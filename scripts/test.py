@@ -136,6 +136,9 @@ class Runner:
         self.gate("mypy agent", [str(self.bin / "mypy"), "--config-file", "agent/pyproject.toml",
                                  "agent/tenfold_agent"], timeout=10 * MINUTE)
         self.gate("import layers", [str(self.bin / "lint-imports")], timeout=5 * MINUTE)
+        # Security lint: no finding of medium or high severity in the server or the agent.
+        self.gate("bandit", [str(self.bin / "bandit"), "-q", "-r", "tenfold", "agent/tenfold_agent",
+                             "-x", "*/tests/*", "--severity-level", "medium"], timeout=5 * MINUTE)
         self.gate("migrations",
                   [sys.executable, "-m", "tenfold", "manage", "makemigrations", "--check", "--dry-run"],
                   timeout=5 * MINUTE, env=self.env(DJANGO_SETTINGS_MODULE="tenfold.config.settings"))
