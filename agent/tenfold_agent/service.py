@@ -27,11 +27,12 @@ from .client import (
 )
 from .collectors import Collector, get_collector
 from .config import AgentConfig, ConfigError, check_server_url
+from .discovery import discover
 from .payload import MAX_BODY_BYTES, MAX_ITEMS, build_checkin
 from .signing import SignatureError, TrustedKeys
 from .spool import ItemTooLarge, Spool
 from .util import iso, read_json, utcnow, write_json_atomic
-from .wire import inventory_wire, os_wire, posture_wire
+from .wire import discovery_wire, inventory_wire, os_wire, posture_wire
 
 log = logging.getLogger("tenfold_agent")
 
@@ -41,6 +42,7 @@ POLICY_NAME = "policy.json"
 POSTURE_EVERY_S = 3600
 INVENTORY_LOOK_EVERY_S = 3600
 DEFAULT_INVENTORY_HOURS = 24
+DISCOVERY_EVERY_S = 4 * 3600
 DEFAULT_CHECK_INTERVAL_S = 300
 MAX_BATCHES_PER_SYNC = 50
 EXIT_OK, EXIT_ERROR, EXIT_CREDENTIAL = 0, 1, 3
@@ -135,6 +137,7 @@ class Agent:
         wait: Callable[[float], bool] | None = None,
         rand: Callable[[], float] = random.random,
         cpu_sample_s: float = 1.0,
+        discoverer: Callable[[], Mapping[str, Any]] = discover,
     ) -> None:
         self.state_dir = state_dir
         self.config = config or AgentConfig.load(state_dir)
@@ -146,6 +149,8 @@ class Agent:
         # `wait(seconds)` sleeps and returns True when the agent must stop (a service stop request).
         self.wait = wait or _sleep
         self.rand = rand
+        # Network discovery (neighbour table and sweep of the own subnet); tests inject their own.
+        self.discoverer = discoverer
         self.checks = CheckRunner(self.collector, state_dir, cpu_sample_s=cpu_sample_s)
         self.state: dict[str, Any] = read_json(state_dir / STATE_NAME, {})
         self.policy: dict[str, Any] = read_json(state_dir / POLICY_NAME, {})
@@ -162,6 +167,7 @@ class Agent:
         self.run_due_checks(now)
         self._guard("inventory", lambda: self.maybe_inventory(now, force=force_inventory))
         self._guard("posture", lambda: self.maybe_posture(now))
+        self._guard("discovery", lambda: self.maybe_discovery(now))
 
     def _uptime(self) -> int:
         uptime = getattr(self.collector, "uptime_s", None)
@@ -230,6 +236,22 @@ class Agent:
         seq = self.spool.put("posture", posture_wire(posture))
         self.state["posture_at"] = now
         self.save_state()
+        return seq
+
+    def maybe_discovery(self, now: float, force: bool = False) -> int | None:
+        """Spool a network discovery when the policy's collectors enable `network_discovery`, at most
+        every 4 hours (the time is kept in state.json, so a restart does not sweep again); returns its seq."""
+        if self.collectors_policy().get("network_discovery") is not True:
+            return None
+        if not force and 0 <= now - float(self.state.get("discovery_at", 0)) < DISCOVERY_EVERY_S:
+            return None
+        # Marked before running: a discovery that fails waits its 4 hours like one that succeeded.
+        self.state["discovery_at"] = now
+        self.save_state()
+        found = self.discoverer()
+        seq = self.spool.put("discovery", discovery_wire(found))
+        log.info("network discovery: %d neighbour(s) on %s", len(found.get("neighbors") or []),
+                 found.get("subnet") or "no subnet")
         return seq
 
     def collectors_policy(self) -> dict[str, Any]:

@@ -95,3 +95,24 @@ def posture_wire(posture: Mapping[str, Any]) -> dict[str, Any]:
         "backup": None if backup is None else {"tool": _text(backup.get("tool"), 100),
                                                "last_success": backup.get("last_success")},
     }
+
+
+DISCOVERY_SOURCES = ("arp", "ping")
+MAX_NEIGHBORS = 1024
+
+
+def discovery_wire(found: Mapping[str, Any]) -> dict[str, Any]:
+    """A discovery item's data: `{"neighbors": [{ip, mac, hostname, source}], "subnet"}`, at most 1024
+    neighbours, mac lower-case with colons ("" when unknown), source `arp` or `ping`, subnet None when
+    the machine has no default route."""
+    neighbors = []
+    for entry in found.get("neighbors") or []:
+        ip = _text(entry.get("ip"), 45)
+        if not ip:
+            continue
+        source = entry.get("source")
+        neighbors.append({"ip": ip, "mac": _text(entry.get("mac"), 17).lower(),
+                          "hostname": _text(entry.get("hostname"), 255),
+                          "source": source if source in DISCOVERY_SOURCES else "arp"})
+    # No default route: no subnet, sent as null (the server refuses "").
+    return {"neighbors": neighbors[:MAX_NEIGHBORS], "subnet": _text(found.get("subnet"), 43) or None}
