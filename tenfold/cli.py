@@ -6,6 +6,7 @@
     tenfold demo [--if-empty] [--seed N]
     tenfold demo-code EMAIL
     tenfold createadmin [...]
+    tenfold agent-token --client NAME_OR_ID [--site NAME] [--days 7] [--max-uses N]
     tenfold manage COMMAND [...]
 """
 
@@ -113,6 +114,12 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     return _call("createadmin", *args.rest)
 
 
+def cmd_agent_token(args: argparse.Namespace) -> int:
+    """Create an enrollment token; only the token goes to stdout (delegates to `agent_token`)."""
+    _setup_django()
+    return _call("agent_token", *args.rest)
+
+
 def cmd_manage(argv: Sequence[str]) -> int:
     """Any Django management command, exactly as `manage.py` would run it."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
@@ -153,12 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     createadmin = sub.add_parser("createadmin", help="create an administrator account")
     createadmin.set_defaults(func=cmd_createadmin)
 
+    agent_token = sub.add_parser(
+        "agent-token", help="create an agent enrollment token for a client and print it "
+                            "(--client NAME_OR_ID [--site NAME] [--days 7] [--max-uses N])")
+    agent_token.set_defaults(func=cmd_agent_token)
+
     sub.add_parser("manage", help="run a Django management command: tenfold manage COMMAND ...")
     return parser
 
 
 # Subcommands whose own options are parsed by the management command they delegate to.
-PASS_THROUGH = {"worker", "demo", "createadmin"}
+PASS_THROUGH = {"worker", "demo", "createadmin", "agent-token"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,9 @@ import pytest
 from django.utils import translation
 from hypothesis import HealthCheck, settings
 
+# `make_instance`: throw-away deployments for tests that run real `tenfold` processes.
+from tenfold.core.tests.instances import make_instance  # noqa: F401
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the browser tests make
 # around it are ordinary synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,105 +1,21 @@
 """`tenfold worker` end to end: real processes on a throw-away database (a SQLite file, or a PostgreSQL
-database when the suite runs on PostgreSQL), and Redis for the RQ backend when one answers."""
+database when the suite runs on PostgreSQL), and Redis for the RQ backend when one answers.
+
+`make_instance` (tenfold/core/tests/instances.py) builds those deployments."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import secrets
 import signal
 import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 pytestmark = pytest.mark.slow
 
 REDIS_URL = os.environ.get("TENFOLD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@dataclass
-class Instance:
-    """A Tenfold deployment of its own: data dir, database and environment, driven through the CLI."""
-
-    root: Path
-    env: dict[str, str]
-
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "tenfold", *args], env=self.env, cwd=self.root,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "tenfold", *args], env=self.env, cwd=self.root,
-                                capture_output=True, text=True, timeout=timeout)
-        assert result.returncode == 0, f"tenfold {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-        return result
-
-    def query(self, code: str) -> Any:
-        """Run Python in the instance's Django (`result = ...`) and return `result` through JSON."""
-        script = f"{code}\nimport json\nprint('RESULT=' + json.dumps(result, default=str))"
-        output = self.run("manage", "shell", "--no-imports", "-c", script).stdout
-        line = next(line for line in output.splitlines() if line.startswith("RESULT="))
-        return json.loads(line.removeprefix("RESULT="))
-
-    def add_schedule(self, name: str, task: str, **kwargs: Any) -> None:
-        self.query(
-            "from django.utils import timezone\nfrom tenfold.core.models import Schedule\n"
-            f"Schedule.objects.create(name={name!r}, task_path={task!r}, cron='0 0 1 1 *', kwargs={kwargs!r},"
-            " next_run_at=timezone.now())\nresult = None")
-
-    def heartbeats(self) -> list[str]:
-        return self.query("from tenfold.core.models import WorkerHeartbeat\n"
-                          "result = list(WorkerHeartbeat.objects.values_list('worker_id', flat=True))")
-
-
-def _throwaway_postgres(admin_url: str) -> str:
-    """Create an empty PostgreSQL database on the test server; returns its URL."""
-    import psycopg
-
-    name = f"test_tenfold_worker_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
-
-
-def _drop_postgres(admin_url: str, database_url: str) -> None:
-    import psycopg
-
-    name = urlsplit(database_url).path.lstrip("/")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def make_instance(tmp_path: Path) -> Iterator[Any]:
-    """Build migrated instances; their PostgreSQL databases are dropped at the end of the test."""
-    admin_url = os.environ.get("TENFOLD_TEST_DATABASE_URL", "")
-    databases: list[str] = []
-
-    def make(**extra_env: str) -> Instance:
-        root = tmp_path / f"instance-{secrets.token_hex(3)}"
-        root.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TENFOLD_")}
-        env.update(DJANGO_SETTINGS_MODULE="tenfold.config.settings", TENFOLD_DATA_DIR=str(root / "var"),
-                   TENFOLD_DEBUG="0", PYTHONUNBUFFERED="1")
-        if admin_url:
-            databases.append(_throwaway_postgres(admin_url))
-            env["TENFOLD_DATABASE_URL"] = databases[-1]
-        env.update(extra_env)
-        instance = Instance(root=root, env=env)
-        instance.run("migrate", "--verbosity", "0")
-        return instance
-
-    yield make
-    for database_url in databases:
-        _drop_postgres(admin_url, database_url)
 
 
 def _redis_answers() -> bool:
