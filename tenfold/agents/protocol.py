@@ -7,6 +7,7 @@ refuses both), numbers are finite and bounded, times carry a time zone and a san
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import json
 from datetime import UTC, date, datetime
@@ -15,7 +16,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from tenfold.assets.oui import normalise_mac
+
 MAX_ITEMS = 500
+MAX_NEIGHBORS = 1024
 BIGINT = 2**63 - 1
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -168,6 +172,34 @@ class JobResultData(Strict):
     duration_ms: Bytes | None = None
 
 
+def _ip(value: str) -> str:
+    if "%" in value:
+        raise ValueError("an IP address without a zone index is expected")
+    return str(ipaddress.ip_address(value))
+
+
+def _subnet(value: str) -> str:
+    if "%" in value:
+        raise ValueError("a subnet without a zone index is expected")
+    return str(ipaddress.ip_network(value, strict=False))
+
+
+def _mac(value: str) -> str:
+    return normalise_mac(value)
+
+
+class NeighborData(Strict):
+    ip: Annotated[str, StringConstraints(min_length=2, max_length=45), AfterValidator(_ip)]
+    mac: Annotated[str, StringConstraints(max_length=32), AfterValidator(_mac)] = ""
+    hostname: Text(255) = ""  # type: ignore[valid-type]
+    source: Literal["arp", "ping"]
+
+
+class DiscoveryData(Strict):
+    neighbors: list[NeighborData] = Field(max_length=MAX_NEIGHBORS)
+    subnet: Annotated[str, StringConstraints(max_length=50), AfterValidator(_subnet)] | None = None
+
+
 # --- Items and the check-in envelope -------------------------------------------------------------
 
 
@@ -206,8 +238,13 @@ class JobResultItem(_Item):
     data: JobResultData
 
 
-Item = Annotated[HeartbeatItem | MetricsItem | CheckResultItem | InventoryItem | PostureItem | JobResultItem,
-                 Field(discriminator="kind")]
+class DiscoveryItem(_Item):
+    kind: Literal["discovery"]
+    data: DiscoveryData
+
+
+Item = Annotated[HeartbeatItem | MetricsItem | CheckResultItem | InventoryItem | PostureItem | JobResultItem
+                 | DiscoveryItem, Field(discriminator="kind")]
 ITEM = TypeAdapter(Item)
 
 

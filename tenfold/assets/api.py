@@ -1,18 +1,37 @@
-"""REST endpoints for devices and their software inventory."""
+"""REST endpoints for devices, their software inventory, discovered devices, licences and CSV import."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.db.models import F, Q
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from tenfold.assets import selectors, services
 from tenfold.assets.models import DeviceKind, DeviceState
-from tenfold.assets.schemas import DeviceIn, DeviceOut, DevicePatch, DeviceStateIn, SoftwareOut
+from tenfold.assets.schemas import (
+    CheckResultOut,
+    DeviceImportIn,
+    DeviceImportOut,
+    DeviceIn,
+    DeviceOut,
+    DevicePatch,
+    DeviceStateIn,
+    DiscoveredDeviceOut,
+    DiscoveredIgnoreIn,
+    LicenceIn,
+    LicenceOut,
+    LicencePatch,
+    SoftwareOut,
+)
 from tenfold.clients.selectors import access_client
 from tenfold.core.api import ERRORS, Page, actor_of, ordering_param, paginate
+from tenfold.core.errors import ValidationError
 
 router = Router(tags=["devices"])
 
@@ -36,6 +55,12 @@ class DeviceFilters(Schema):
 
 class SoftwareParams(Schema):
     q: str | None = None
+    page: int = 1
+    page_size: int | None = None
+
+
+class CheckResultParams(Schema):
+    check_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     page: int = 1
     page_size: int | None = None
 
@@ -97,3 +122,140 @@ def set_device_state(request: HttpRequest, device_id: int, payload: DeviceStateI
 def list_device_software(request: HttpRequest, device_id: int, params: Query[SoftwareParams]) -> Any:
     device = selectors.access_device(actor_of(request), device_id)
     return paginate(selectors.device_software(device, params.q or ""), params.page, params.page_size)
+
+
+@router.get("/{device_id}/check-results", response={200: Page[CheckResultOut], **ERRORS},
+            summary="List a device's check results")
+def list_device_check_results(request: HttpRequest, device_id: int, params: Query[CheckResultParams]) -> Any:
+    """The raw results its agent reported, newest first; `check_id` keeps one check's."""
+    device = selectors.access_device(actor_of(request), device_id)
+    return paginate(selectors.device_check_results(device, params.check_id), params.page, params.page_size)
+
+
+# --- Discovered devices ------------------------------------------------------------------------
+
+discovered_router = Router(tags=["discovered devices"])
+DISCOVERED_ORDERING = {"ip": "ip", "mac": "mac", "hostname": "hostname", "vendor": "vendor",
+                       "last_seen_at": "last_seen_at", "first_seen_at": "first_seen_at", "client": "client__name"}
+
+
+class DiscoveredFilters(Schema):
+    q: str | None = None
+    client_id: int | None = None
+    matched: bool | None = None
+    ignored: bool | None = None
+    ordering: str | None = None
+    page: int = 1
+    page_size: int | None = None
+
+
+@discovered_router.get("", response={200: Page[DiscoveredDeviceOut], **ERRORS}, summary="List discovered devices")
+def list_discovered(request: HttpRequest, filters: Query[DiscoveredFilters]) -> Any:
+    """What agents saw on client networks; `q` searches IP, MAC, hostname and vendor."""
+    queryset = selectors.discovered_visible(actor_of(request))
+    if filters.q:
+        term = filters.q.strip()[:200]
+        queryset = queryset.filter(Q(ip__icontains=term) | Q(mac__icontains=term) | Q(hostname__icontains=term)
+                                   | Q(vendor__icontains=term))
+    if filters.client_id is not None:
+        queryset = queryset.filter(client_id=filters.client_id)
+    if filters.matched is not None:
+        queryset = queryset.filter(matched_device__isnull=not filters.matched)
+    if filters.ignored is not None:
+        queryset = queryset.filter(ignored=filters.ignored)
+    queryset = queryset.order_by(*ordering_param(filters.ordering, DISCOVERED_ORDERING, "ip"))
+    return paginate(queryset, filters.page, filters.page_size)
+
+
+@discovered_router.post("/{discovered_id}/ignore", response={200: DiscoveredDeviceOut, **ERRORS},
+                        summary="Ignore a discovered device")
+def ignore_discovered(request: HttpRequest, discovered_id: int, payload: DiscoveredIgnoreIn) -> Any:
+    actor = actor_of(request)
+    row = selectors.access_discovered(actor, discovered_id)
+    return services.discovered_ignore(actor=actor, discovered=row, ignored=payload.ignored)
+
+
+# --- Licences -------------------------------------------------------------------------------------
+
+licences_router = Router(tags=["licences"])
+LICENCE_ORDERING = {"product": "product", "seats": "seats", "expires_on": "expires_on", "installed": "installed",
+                    "client": "client__name"}
+
+
+class LicenceFilters(Schema):
+    q: str | None = None
+    client_id: int | None = None
+    ordering: str | None = None
+    page: int = 1
+    page_size: int | None = None
+
+
+@licences_router.get("", response={200: Page[LicenceOut], **ERRORS}, summary="List licences")
+def list_licences(request: HttpRequest, filters: Query[LicenceFilters]) -> Any:
+    """Licences with seats owned and `installed` (devices whose inventory matches the pattern)."""
+    queryset = selectors.licences_visible(actor_of(request))
+    if filters.q:
+        term = filters.q.strip()[:200]
+        queryset = queryset.filter(Q(product__icontains=term) | Q(publisher__icontains=term))
+    if filters.client_id is not None:
+        queryset = queryset.filter(client_id=filters.client_id)
+    queryset = queryset.order_by(*ordering_param(filters.ordering, LICENCE_ORDERING, "product"))
+    return paginate(queryset, filters.page, filters.page_size)
+
+
+@licences_router.post("", response={201: LicenceOut, **ERRORS}, summary="Record a licence")
+def create_licence(request: HttpRequest, payload: LicenceIn) -> Any:
+    actor = actor_of(request)
+    data = payload.model_dump()
+    client = access_client(actor, data.pop("client_id"))
+    licence = services.licence_create(actor=actor, client=client, data=data)
+    return Status(201, selectors.access_licence(actor, licence.pk))
+
+
+@licences_router.get("/{licence_id}", response={200: LicenceOut, **ERRORS}, summary="Get a licence")
+def get_licence(request: HttpRequest, licence_id: int) -> Any:
+    return selectors.access_licence(actor_of(request), licence_id)
+
+
+@licences_router.patch("/{licence_id}", response={200: LicenceOut, **ERRORS}, summary="Change a licence")
+def update_licence(request: HttpRequest, licence_id: int, payload: LicencePatch) -> Any:
+    actor = actor_of(request)
+    licence = selectors.access_licence(actor, licence_id)
+    services.licence_update(actor=actor, licence=licence, data=payload.model_dump(exclude_unset=True))
+    return selectors.access_licence(actor, licence_id)
+
+
+@licences_router.delete("/{licence_id}", response={204: None, **ERRORS}, summary="Delete a licence")
+def delete_licence(request: HttpRequest, licence_id: int) -> Any:
+    actor = actor_of(request)
+    services.licence_delete(actor=actor, licence=selectors.access_licence(actor, licence_id))
+    return Status(204, None)
+
+
+# --- CSV import ------------------------------------------------------------------------------------
+
+import_router = Router(tags=["devices"])
+
+
+@import_router.post("/{client_id}/device-import", response={200: DeviceImportOut, **ERRORS},
+                    summary="Import devices and warranties from a CSV file")
+def import_devices(request: HttpRequest, client_id: int, payload: DeviceImportIn) -> Any:
+    """Preview (default) or, with `confirm: true`, import a CSV file of devices and warranty dates.
+
+    Columns: name, kind, serial_number, vendor, model, purchase_date, warranty_end, site, notes. Rows
+    match existing devices by serial number, else by name. A confirmed import with any wrong row is a
+    422 naming each row (`row:<line>`), and nothing is written."""
+    actor = actor_of(request)
+    client = access_client(actor, client_id)
+    try:
+        content = base64.b64decode(payload.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(_("content_base64 is not valid base64."), field="content_base64") from None
+    if payload.confirm:
+        preview = services.device_import_apply(actor=actor, client=client, content=content)
+    else:
+        preview = services.device_import_preview(actor=actor, client=client, content=content)
+    return {"confirmed": payload.confirm, "error": str(preview.error), "created": preview.count("create"),
+            "updated": preview.count("update"), "errors": preview.count("error"),
+            "rows": [{"line": r.line, "action": r.action, "device_id": r.device.pk if r.device else None,
+                      "errors": r.errors} for r in preview.rows]}

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tenfold.assets.models import Device, DeviceState
+from tenfold.assets.models import Device, DeviceState, Licence
 from tenfold.clients.models import Client
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -59,3 +59,28 @@ def add_service_errors(form: forms.BaseForm, error: Any) -> None:
         name = aliases.get(field, field)
         for message in messages:
             form.add_error(name if name in form.fields else None, message)
+
+
+class LicenceForm(forms.ModelForm):
+    """A licence a client owns."""
+
+    class Meta:
+        model = Licence
+        fields = ["product", "publisher", "seats", "expires_on", "match_pattern", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3}), "expires_on": DATE}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["match_pattern"].required = False
+
+    def _post_clean(self) -> None:
+        # The service validates and writes; the form only parses.
+        pass
+
+
+class DeviceImportForm(forms.Form):
+    """A CSV file of devices and warranty dates (the preview step)."""
+
+    file = forms.FileField(label=_("CSV file"), help_text=_(
+        "UTF-8, separated by commas or semicolons, with a header row: name, kind, serial_number, vendor, model, "
+        "purchase_date, warranty_end, site, notes. Dates as 2026-03-31 or 31/03/2026."))

@@ -270,3 +270,74 @@ class CheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"check {self.check_id} on {self.device_id}: {self.get_status_display()}"
+
+
+class DiscoveredDevice(TimeStampedModel):
+    """Something an agent saw on a client's network (ARP/neighbour table or ping sweep), managed or not.
+
+    One row per client and MAC address (or per IP address when the MAC is unknown), upserted by every
+    agent that reports it. `matched_device` is set when a device of the client has that MAC or IP.
+    """
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.CASCADE,
+                               related_name="discovered_devices")
+    site = models.ForeignKey(Site, verbose_name=_("site"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    ip = models.CharField(_("IP address"), max_length=45)
+    mac = models.CharField(_("MAC address"), max_length=17, blank=True,
+                           help_text=_("Lower case, colon separated (aa:bb:cc:dd:ee:ff)."))
+    hostname = models.CharField(_("hostname"), max_length=255, blank=True)
+    vendor = models.CharField(_("vendor"), max_length=100, blank=True,
+                              help_text=_("From the MAC address prefix, when known."))
+    source = models.CharField(_("seen by"), max_length=10, blank=True)
+    subnet = models.CharField(_("subnet"), max_length=50, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"))
+    last_seen_at = models.DateTimeField(_("last seen"), db_index=True)
+    seen_by = models.ForeignKey(Device, verbose_name=_("seen by device"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    ignored = models.BooleanField(_("ignored"), default=False)
+    matched_device = models.ForeignKey(Device, verbose_name=_("matching device"), null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="discovered_as")
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ip", "pk"]
+        verbose_name = _("discovered device")
+        verbose_name_plural = _("discovered devices")
+        constraints = [
+            models.UniqueConstraint("client", "mac", condition=~models.Q(mac=""), name="assets_discovered_mac_unique",
+                                    violation_error_message=_("This client already has a discovered device with "
+                                                              "this MAC address.")),
+            models.UniqueConstraint("client", "ip", condition=models.Q(mac=""), name="assets_discovered_ip_unique",
+                                    violation_error_message=_("This client already has a discovered device with "
+                                                              "this IP address.")),
+        ]
+        indexes = [models.Index(fields=["client", "ip"], name="assets_discovered_client_ip")]
+
+    def __str__(self) -> str:
+        return self.hostname or self.ip
+
+
+class Licence(TimeStampedModel):
+    """Software licences a client owns: seats against the devices whose inventory shows the product."""
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="licences")
+    product = models.CharField(_("product"), max_length=200)
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    seats = models.PositiveIntegerField(_("seats"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    match_pattern = models.CharField(
+        _("match pattern"), max_length=200,
+        help_text=_("Installed programs whose name contains this text (any case) count as installed seats."))
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product", "pk"]
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
+
+    def __str__(self) -> str:
+        return self.product

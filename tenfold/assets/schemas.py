@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from tenfold.assets.models import DeviceKind, DeviceState
+from tenfold.assets.models import CheckStatus, DeviceKind, DeviceState
 from tenfold.core.api import InputSchema
 
 ID = Field(default=None, ge=1, le=2**63 - 1)
@@ -105,3 +105,117 @@ class SoftwareOut(Schema):
     version: str = Field(examples=["128.0.3"])
     publisher: str = Field(examples=["Mozilla"])
     installed_on: date | None
+
+
+STATUS_WORDS = {CheckStatus.PASS: "pass", CheckStatus.WARN: "warn", CheckStatus.FAIL: "fail",
+                CheckStatus.ERROR: "error"}
+
+
+class CheckResultOut(Schema):
+    """One result of a check, as the device's agent reported it (before alert evaluation)."""
+
+    id: int
+    check_id: int
+    at: datetime
+    status: str = Field(examples=["fail"], description="pass, warn, fail or error (the check could not run)")
+    value: float | None
+    message: str = Field(examples=["connection refused"])
+    seq: int = Field(description="The agent's sequence number of the item that carried this result.")
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return STATUS_WORDS.get(obj.status, str(obj.status))
+
+
+class DiscoveredDeviceOut(Schema):
+    """Something an agent saw on a client's network."""
+
+    id: int
+    client_id: int
+    site_id: int | None
+    ip: str = Field(examples=["192.0.2.10"])
+    mac: str = Field(examples=["00:80:77:12:34:56"])
+    hostname: str
+    vendor: str = Field(examples=["Brother"], description="From the MAC address prefix, when known.")
+    source: str = Field(examples=["arp"])
+    subnet: str = Field(examples=["192.0.2.0/24"])
+    first_seen_at: datetime
+    last_seen_at: datetime
+    seen_by_id: int | None
+    ignored: bool
+    matched_device_id: int | None
+
+
+class DiscoveredIgnoreIn(InputSchema):
+    """Ignore a discovered device, or (`ignored: false`) stop ignoring it."""
+
+    ignored: bool = True
+
+
+class LicenceOut(Schema):
+    """Licences a client owns, against the devices whose inventory shows the product."""
+
+    id: int
+    client_id: int
+    product: str = Field(examples=["Microsoft 365 Business Standard"])
+    publisher: str
+    seats: int
+    expires_on: date | None
+    match_pattern: str = Field(examples=["Microsoft 365"])
+    notes: str
+    installed: int = Field(description="Devices of the client (not retired) with a program matching the pattern.")
+    over_deployed: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_over_deployed(obj: Any) -> bool:
+        return int(getattr(obj, "installed", 0) or 0) > obj.seats
+
+
+class LicenceIn(InputSchema):
+    """A licence record; `match_pattern` defaults to the product name."""
+
+    client_id: int = Field(ge=1, le=2**63 - 1)
+    product: str = Field(min_length=1, max_length=200)
+    publisher: str = Field(default="", max_length=200)
+    seats: int = Field(ge=0, le=1_000_000)
+    expires_on: date | None = None
+    match_pattern: str = Field(default="", max_length=200)
+    notes: str = Field(default="", max_length=20000)
+
+
+class LicencePatch(InputSchema):
+    """Changes to a licence; absent fields are left as they are."""
+
+    product: str | None = Field(default=None, min_length=1, max_length=200)
+    publisher: str | None = Field(default=None, max_length=200)
+    seats: int | None = Field(default=None, ge=0, le=1_000_000)
+    expires_on: date | None = None
+    match_pattern: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=20000)
+
+
+class DeviceImportIn(InputSchema):
+    """A device and warranty CSV file, base64-encoded; `confirm: false` (the default) only previews."""
+
+    content_base64: str = Field(max_length=3_000_000)
+    confirm: bool = False
+
+
+class ImportRowOut(Schema):
+    line: int
+    action: str = Field(examples=["create"], description="create, update or error")
+    device_id: int | None
+    errors: dict[str, list[str]]
+
+
+class DeviceImportOut(Schema):
+    """What the import did (confirmed) or would do (preview)."""
+
+    confirmed: bool
+    error: str = Field(description="Why the file as a whole cannot be read, or empty.")
+    created: int
+    updated: int
+    errors: int
+    rows: list[ImportRowOut]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from tenfold.assets.models import (
     CheckResult,
     Device,
+    DeviceState,
     DeviceStateChange,
+    DiscoveredDevice,
+    Licence,
     SoftwareChange,
     SoftwareItem,
     online_cutoff,
@@ -78,3 +82,59 @@ def client_device_summary(client_id: int) -> dict[str, Any]:
     by_kind = list(devices.exclude(state="retired").values("kind").annotate(count=Count("pk")).order_by("-count",
                                                                                                         "kind"))
     return {**{k: int(v or 0) for k, v in totals.items()}, "by_kind": by_kind}
+
+
+# --- Discovered devices ----------------------------------------------------------------------
+
+
+def discovered_visible(actor: Any) -> QuerySet[DiscoveredDevice]:
+    """Discovered devices the actor may see, with their client, site and matching device."""
+    require(actor, "devices", "view")
+    return DiscoveredDevice.objects.visible_to(actor).select_related("client", "site", "matched_device")
+
+
+def access_discovered(actor: Any, discovered_id: Any) -> DiscoveredDevice:
+    """One discovered device, or NotFound; 403 if the role may not see devices."""
+    row = get_visible(DiscoveredDevice.objects.select_related("client", "site", "matched_device"), actor,
+                      discovered_id)
+    require(actor, "devices", "view")
+    return row
+
+
+def managed_vs_discovered(client_id: int) -> tuple[int, int]:
+    """(managed devices not retired, discovered devices neither matched nor ignored) of a client: the
+    scorecard's managed-devices metric. Two counts, one query each."""
+    managed = Device.objects.filter(client_id=client_id, managed=True).exclude(state=DeviceState.RETIRED).count()
+    unmanaged = DiscoveredDevice.objects.filter(client_id=client_id, matched_device__isnull=True,
+                                                ignored=False).count()
+    return managed, unmanaged
+
+
+# --- Licences --------------------------------------------------------------------------------
+
+
+def with_installed(queryset: QuerySet[Licence]) -> QuerySet[Licence]:
+    """Annotate `installed`: how many distinct devices of the licence's client (not retired) have a
+    program whose name contains the match pattern, any case; computed by the database."""
+    matching = (SoftwareItem.objects.filter(client_id=OuterRef("client_id"), name__icontains=OuterRef("match_pattern"))
+                .exclude(device__state=DeviceState.RETIRED).order_by()
+                .values("client_id").annotate(n=Count("device_id", distinct=True)).values("n"))
+    return queryset.annotate(installed=Coalesce(Subquery(matching, output_field=IntegerField()), Value(0)))
+
+
+def licences_visible(actor: Any) -> QuerySet[Licence]:
+    """Licences the actor may see, with their installed count."""
+    require(actor, "devices", "view")
+    return with_installed(Licence.objects.visible_to(actor).select_related("client"))
+
+
+def access_licence(actor: Any, licence_id: Any) -> Licence:
+    """One licence with its installed count, or NotFound; 403 if the role may not see devices."""
+    licence = get_visible(with_installed(Licence.objects.select_related("client")), actor, licence_id)
+    require(actor, "devices", "view")
+    return licence
+
+
+def client_licences(client_id: int) -> list[Licence]:
+    """A client's licences with installed counts, for its licences page."""
+    return list(with_installed(Licence.objects.filter(client_id=client_id)).order_by("product", "pk"))

@@ -15,14 +15,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tenfold.assets.csv_import import parse_devices_csv
+from tenfold.assets.discovery import discovery_record
 from tenfold.assets.models import (
     CheckResult,
     Device,
     DeviceKind,
     DeviceState,
     DeviceStateChange,
+    DiscoveredDevice,
+    Licence,
     MetricSample,
     SoftwareChange,
     SoftwareChangeKind,
@@ -196,6 +201,8 @@ class Telemetry:
     results: list[tuple[int, datetime, int, float | None, str, int]] = field(default_factory=list)
     posture: dict[str, Any] | None = None
     inventory: Inventory | None = None
+    # Network discovery: (at, subnet, [(ip, mac, hostname, source), ...]) per item.
+    discovery: list[tuple[datetime, str, list[tuple[str, str, str, str]]]] = field(default_factory=list)
 
 
 def inventory_digest(hardware: dict[str, Any], software: list[tuple[str, str, str, date | None]]) -> str:
@@ -228,6 +235,8 @@ def telemetry_record(telemetry: Telemetry) -> None:
             CheckResult(device_id=telemetry.device_id, client_id=telemetry.client_id, check_id=check_id, at=at,
                         status=status, value=value, message=message[:500], seq=seq)
             for check_id, at, status, value, message, seq in telemetry.results])
+    if telemetry.discovery:
+        discovery_record(telemetry.client_id, telemetry.device_id, telemetry.discovery)
 
 
 def _inventory_updates(telemetry: Telemetry) -> dict[str, Any]:
@@ -285,3 +294,211 @@ def _replace_software(device_id: int, client_id: int, inventory: Inventory, *, f
         for (name, version, publisher), installed_on in new_items.items()], batch_size=500)
     if changes:
         SoftwareChange.objects.bulk_create(changes, batch_size=500)
+
+
+# --- Discovered devices (staff) --------------------------------------------------------------
+
+
+@transaction.atomic
+def discovered_ignore(*, actor: Any, discovered: DiscoveredDevice, ignored: bool = True) -> DiscoveredDevice:
+    """Ignore a discovered device (a guest phone, a smart plug), or stop ignoring it."""
+    require(actor, "devices", "change")
+    if discovered.ignored == ignored:
+        raise Conflict(_("This discovered device is already ignored.") if ignored
+                       else _("This discovered device is not ignored."))
+    discovered.ignored = ignored
+    discovered.save(update_fields=["ignored", "updated_at"])
+    audit.record(actor, "discovered_device.ignored" if ignored else "discovered_device.unignored", discovered,
+                 changes={"ip": discovered.ip, "mac": discovered.mac})
+    return discovered
+
+
+def discovered_device_defaults(discovered: DiscoveredDevice) -> dict[str, Any]:
+    """What a manual device made from a discovered one starts with."""
+    network_vendors = {"Cisco", "Cisco Meraki", "Juniper", "Fortinet", "Aruba", "Ubiquiti", "MikroTik", "Netgear",
+                       "TP-Link", "Zyxel", "AVM", "Huawei"}
+    name = discovered.hostname or (f"{discovered.vendor}-{discovered.ip}" if discovered.vendor else discovered.ip)
+    notes = f"MAC {discovered.mac}, IP {discovered.ip}" if discovered.mac else f"IP {discovered.ip}"
+    return {"name": name[:200], "hostname": discovered.hostname, "vendor": discovered.vendor,
+            "kind": DeviceKind.NETWORK_DEVICE if discovered.vendor in network_vendors else DeviceKind.OTHER,
+            "site_id": discovered.site_id, "notes": notes}
+
+
+@transaction.atomic
+def discovered_create_device(*, actor: Any, discovered: DiscoveredDevice, data: dict[str, Any]) -> Device:
+    """Add a device by hand from a discovered one; the discovered row is then matched to it."""
+    require(actor, "devices", "add")
+    if discovered.matched_device_id is not None:
+        raise Conflict(_("This discovered device already matches a device."))
+    device = device_create(actor=actor, client=discovered.client, data=data)
+    discovered.matched_device = device
+    discovered.save(update_fields=["matched_device", "updated_at"])
+    audit.record(actor, "discovered_device.matched", discovered, changes={"device_id": device.pk})
+    return device
+
+
+# --- Licences -------------------------------------------------------------------------------
+
+LICENCE_FIELDS = ("product", "publisher", "seats", "expires_on", "match_pattern", "notes")
+
+
+def _licence_save(licence: Licence, data: dict[str, Any]) -> None:
+    unknown = set(data) - set(LICENCE_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    for key, value in data.items():
+        setattr(licence, key, value.strip() if isinstance(value, str) else value)
+    if not licence.match_pattern:
+        licence.match_pattern = licence.product
+    if licence.seats is not None and licence.seats < 0:
+        raise ValidationError(_("The number of seats cannot be negative."), field="seats")
+    try:
+        licence.full_clean(validate_constraints=False, validate_unique=False)
+    except DjangoValidationError as exc:
+        raise validation_error_from_django(exc) from exc
+    licence.save()
+
+
+@transaction.atomic
+def licence_create(*, actor: Any, client: Client, data: dict[str, Any]) -> Licence:
+    """Record licences a client owns (product, seats, expiry, how to find it in inventories)."""
+    require(actor, "devices", "add")
+    licence = Licence(client=client)
+    _licence_save(licence, data)
+    audit.record(actor, "licence.created", licence, changes=audit.snapshot(licence, list(LICENCE_FIELDS)))
+    return licence
+
+
+@transaction.atomic
+def licence_update(*, actor: Any, licence: Licence, data: dict[str, Any]) -> Licence:
+    """Change a licence record."""
+    require(actor, "devices", "change")
+    before = audit.snapshot(licence, list(LICENCE_FIELDS))
+    _licence_save(licence, data)
+    changes = audit.diff(before, audit.snapshot(licence, list(LICENCE_FIELDS)))
+    if changes:
+        audit.record(actor, "licence.updated", licence, changes=changes)
+    return licence
+
+
+@transaction.atomic
+def licence_delete(*, actor: Any, licence: Licence) -> None:
+    """Delete a licence record."""
+    require(actor, "devices", "delete")
+    audit.record(actor, "licence.deleted", licence, changes=audit.snapshot(licence, list(LICENCE_FIELDS)))
+    licence.delete()
+
+
+# --- CSV import of devices and warranties ------------------------------------------------------
+
+IMPORT_FIELDS = ("name", "kind", "serial_number", "vendor", "model", "purchase_date", "warranty_end", "notes")
+
+
+@dataclass
+class ImportRow:
+    """What confirming the import would do with one row of the file."""
+
+    line: int
+    action: str  # "create", "update" or "error"
+    values: dict[str, Any]
+    errors: dict[str, list[str]]
+    device: Device | None = None
+
+
+@dataclass
+class ImportPreview:
+    """The plan of an import: a file-level error, or every row with its action."""
+
+    error: str = ""
+    rows: list[ImportRow] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and bool(self.rows) and not self.count("error")
+
+
+def device_import_preview(*, actor: Any, client: Client, content: bytes) -> ImportPreview:
+    """Read a device and warranty CSV file and say, row by row, what importing it would do. Writes nothing."""
+    require(actor, "devices", "add")
+    require(actor, "devices", "change")
+    parsed = parse_devices_csv(content)
+    if parsed.error:
+        return ImportPreview(error=parsed.error)
+    devices = list(Device.objects.filter(client=client).only(
+        "pk", "name", "serial_number", "client_id", *[f for f in IMPORT_FIELDS], "site_id"))
+    by_serial: dict[str, Device] = {}
+    by_name: dict[str, Device] = {}
+    for device in devices:
+        if device.serial_number:
+            by_serial.setdefault(device.serial_number.lower(), device)
+        by_name.setdefault(device.name.lower(), device)
+    sites = {name.lower(): pk for pk, name in Site.objects.filter(client=client).values_list("pk", "name")}
+    preview = ImportPreview()
+    claimed: dict[Any, int] = {}
+    for parsed_row in parsed.rows:
+        values, errors = dict(parsed_row.values), {k: list(v) for k, v in parsed_row.errors.items()}
+        site_name = values.pop("site", None)
+        if site_name is not None:
+            site_id = sites.get(site_name.lower())
+            if site_id is None:
+                errors.setdefault("site", []).append(str(_("No site of this client is named “%(name)s”.")
+                                                         % {"name": site_name[:100]}))
+            else:
+                values["site_id"] = site_id
+        serial, name = values.get("serial_number", ""), values.get("name", "")
+        match = (by_serial.get(serial.lower()) if serial else None) or (by_name.get(name.lower()) if name else None)
+        identity: Any = match.pk if match is not None else ("new", (serial or name).lower())
+        if not errors and identity in claimed:
+            errors.setdefault("__all__", []).append(str(_("Row %(line)s already imports this device.")
+                                                        % {"line": claimed[identity]}))
+        claimed.setdefault(identity, parsed_row.line)
+        if match is not None and not errors:
+            purchase = values.get("purchase_date", match.purchase_date)
+            warranty = values.get("warranty_end", match.warranty_end)
+            if purchase and warranty and warranty < purchase:
+                errors["warranty_end"] = [str(_("The warranty cannot end before the purchase date."))]
+        action = "error" if errors else ("update" if match is not None else "create")
+        preview.rows.append(ImportRow(line=parsed_row.line, action=action, values=values, errors=errors,
+                                      device=match))
+    return preview
+
+
+@transaction.atomic
+def device_import_apply(*, actor: Any, client: Client, content: bytes) -> ImportPreview:
+    """Import a device and warranty CSV file in one transaction: every row, or none if any is wrong."""
+    preview = device_import_preview(actor=actor, client=client, content=content)
+    if not preview.ok:
+        errors = {f"row:{row.line}": [f"{col}: {m}" if col != "__all__" else m for col, ms in row.errors.items()
+                                      for m in ms] for row in preview.rows if row.errors}
+        raise ValidationError(preview.error or _("Some rows are not valid: nothing was imported."),
+                              errors=errors or {"file": [str(preview.error)]})
+    now = timezone.now()
+    new = [Device(client=client, state=DeviceState.ACTIVE, managed=False, kind=row.values.get("kind", DeviceKind.OTHER),
+                  created_at=now, updated_at=now, **{k: v for k, v in row.values.items() if k != "kind"})
+           for row in preview.rows if row.action == "create"]
+    created = Device.objects.bulk_create(new, batch_size=500)  # ids returned (PostgreSQL, SQLite ≥ 3.35)
+    DeviceStateChange.objects.bulk_create([
+        DeviceStateChange(client_id=client.pk, device=device, from_state="", to_state=DeviceState.ACTIVE,
+                          actor=actor if getattr(actor, "pk", None) else None,
+                          reason=str(_("Imported from a CSV file")))
+        for device in created], batch_size=500)
+    changed: list[Device] = []
+    fields: set[str] = set()
+    for row in preview.rows:
+        if row.action != "update" or row.device is None:
+            continue
+        for key, value in row.values.items():
+            setattr(row.device, key, value)
+            fields.add(key)
+        row.device.updated_at = now
+        changed.append(row.device)
+    if changed:
+        Device.objects.bulk_update(changed, sorted(fields | {"updated_at"}), batch_size=500)
+    counts = {"created": len(created), "updated": len(changed), "rows": len(preview.rows)}
+    audit.record(actor, "devices.imported", client, client_id=client.pk, changes=counts)
+    events.emit("devices.imported", client_id=client.pk, payload={
+        "client_id": client.pk, "created": [d.pk for d in created], "updated": [d.pk for d in changed]})
+    return preview

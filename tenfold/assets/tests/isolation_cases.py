@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tenfold.assets.models import Device, DeviceStateChange, SoftwareItem
+from tenfold.assets.models import Device, DeviceStateChange, DiscoveredDevice, Licence, SoftwareItem
 from tenfold.core.isolation import Case, World, register
 
 MODELS = (Device, DeviceStateChange, SoftwareItem)
@@ -68,4 +70,93 @@ register(
          body=lambda w: {"state": "maintenance", "reason": "isolation"}, models=MODELS),
     Case("api:GET /api/v1/devices/{device_id}/software", "object", "devices", params=device_params),
     Case("api:GET /api/v1/devices/{device_id}/check-results", "object", "devices", params=device_params),
+)
+
+
+# --- Discovered devices, licences, CSV import -----------------------------------------------------
+
+DISCOVERED_A_HOST = "ISO-DISCOVERED-A-4417"
+LICENCE_A_PRODUCT = "ISO-LICENCE-A-9902"
+EXTRA_MODELS = (Device, DeviceStateChange, DiscoveredDevice, Licence)
+
+
+def discovered_a(world: World) -> DiscoveredDevice:
+    if "discovered_a" not in world.extra:
+        now = timezone.now()
+        world.extra["discovered_a"] = DiscoveredDevice.objects.create(
+            client=world.client_a, ip="192.0.2.44", mac="00:80:77:00:00:44", hostname=DISCOVERED_A_HOST,
+            vendor="Brother", source="arp", first_seen_at=now, last_seen_at=now)
+    return world.extra["discovered_a"]
+
+
+def licence_a(world: World) -> Licence:
+    if "licence_a" not in world.extra:
+        device_a(world)
+        world.extra["licence_a"] = Licence.objects.create(client=world.client_a, product=LICENCE_A_PRODUCT, seats=1,
+                                                          match_pattern="Isolated")
+    return world.extra["licence_a"]
+
+
+def discovered_params(world: World) -> dict[str, Any]:
+    return {"discovered_id": discovered_a(world).pk}
+
+
+def licence_params(world: World) -> dict[str, Any]:
+    return {"licence_id": licence_a(world).pk}
+
+
+def discovered_leak(world: World) -> str:
+    discovered_a(world)
+    return DISCOVERED_A_HOST
+
+
+def licence_leak(world: World) -> str:
+    licence_a(world)
+    return LICENCE_A_PRODUCT
+
+
+def licence_client_params(world: World) -> dict[str, Any]:
+    licence_a(world)
+    return {"client_id": world.client_a.pk}
+
+
+CSV = b"name;kind;serial_number;warranty_end\nIMP-CSV-01;other;SN-ISO-1;31/12/2028\n"
+
+
+def import_form(world: World) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("devices.csv", CSV, content_type="text/csv")}
+
+
+register(
+    Case("ui:assets:discovered_list", "list", "devices", staff_only=True, leak=discovered_leak),
+    Case("ui:assets:discovered_detail", "object", "devices", params=discovered_params, staff_only=True),
+    Case("ui:assets:discovered_ignore", "object", "devices", "change", method="POST", params=discovered_params,
+         body=lambda w: {"ignored": "1"}, models=EXTRA_MODELS, staff_only=True),
+    Case("ui:assets:discovered_create_device", "object", "devices", "add", method="POST", params=discovered_params,
+         body=lambda w: {"name": "IMP-FROM-DISCOVERY", "kind": "other"}, models=EXTRA_MODELS, staff_only=True),
+    Case("ui:assets:device_import", "create", "devices", "add", method="POST", params=client_params,
+         body=import_form, models=EXTRA_MODELS, staff_only=True),
+    Case("ui:assets:licence_list", "object", "devices", params=licence_client_params, staff_only=True),
+    Case("ui:assets:licence_create", "create", "devices", "add", method="POST", params=client_params,
+         body=lambda w: {"product": "Sage 100", "seats": "3", "match_pattern": "Sage"}, models=EXTRA_MODELS,
+         staff_only=True),
+    Case("ui:assets:licence_edit", "object", "devices", "change", method="POST", params=licence_params,
+         body=lambda w: {"product": "Renamed", "seats": "4", "match_pattern": "Isolated"}, models=EXTRA_MODELS,
+         staff_only=True),
+    Case("ui:assets:licence_delete", "object", "devices", "delete", method="POST", params=licence_params,
+         models=EXTRA_MODELS, staff_only=True),
+    # API
+    Case("api:GET /api/v1/discovered-devices", "list", "devices", leak=discovered_leak),
+    Case("api:POST /api/v1/discovered-devices/{discovered_id}/ignore", "object", "devices", "change",
+         params=discovered_params, body=lambda w: {"ignored": True}, models=EXTRA_MODELS),
+    Case("api:GET /api/v1/licences", "list", "devices", leak=licence_leak),
+    Case("api:POST /api/v1/licences", "create", "devices", "add", params=client_params,
+         body=lambda w: {"client_id": w.client_a.pk, "product": "Sage 100", "seats": 2}, models=EXTRA_MODELS),
+    Case("api:GET /api/v1/licences/{licence_id}", "object", "devices", params=licence_params),
+    Case("api:PATCH /api/v1/licences/{licence_id}", "object", "devices", "change", params=licence_params,
+         body=lambda w: {"seats": 5}, models=EXTRA_MODELS),
+    Case("api:DELETE /api/v1/licences/{licence_id}", "object", "devices", "delete", params=licence_params,
+         models=EXTRA_MODELS),
+    Case("api:POST /api/v1/clients/{client_id}/device-import", "create", "devices", "add", params=client_params,
+         body=lambda w: {"content_base64": base64.b64encode(CSV).decode(), "confirm": True}, models=EXTRA_MODELS),
 )

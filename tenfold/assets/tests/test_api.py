@@ -10,7 +10,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from tenfold.accounts.testing import bearer, make_api_token, make_staff
-from tenfold.assets.models import Device, DeviceStateChange, SoftwareItem
+from tenfold.assets.models import CheckResult, CheckStatus, Device, DeviceStateChange, SoftwareItem
 from tenfold.clients.models import Client
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,26 @@ def test_software_list_searches(api, fleet) -> None:
     body = http.get(f"/api/v1/devices/{device.pk}/software?q=mozilla", **auth).json()
     assert [(i["name"], i["version"]) for i in body["items"]] == [("Mozilla Firefox", "128.0"),
                                                                   ("Mozilla Thunderbird", "115.12")]
+
+
+def test_check_results_list_newest_first_and_by_check(api, fleet) -> None:
+    http, auth = api
+    device, other = fleet["online"], fleet["other"]
+    at = timezone.now().replace(microsecond=0)
+    CheckResult.objects.bulk_create([
+        CheckResult(client_id=device.client_id, device=device, check_id=7, at=at - timedelta(minutes=2),
+                    status=CheckStatus.FAIL, value=None, message="connection refused", seq=11),
+        CheckResult(client_id=device.client_id, device=device, check_id=7, at=at, status=CheckStatus.PASS,
+                    value=1.5, message="open", seq=14),
+        CheckResult(client_id=device.client_id, device=device, check_id=8, at=at - timedelta(minutes=1),
+                    status=CheckStatus.ERROR, value=None, message="no such service", seq=12),
+        CheckResult(client_id=other.client_id, device=other, check_id=7, at=at, status=CheckStatus.FAIL,
+                    value=None, message="another device", seq=3)])
+    body = http.get(f"/api/v1/devices/{device.pk}/check-results", **auth).json()
+    assert body["count"] == 3
+    assert [(i["check_id"], i["status"], i["seq"], i["message"]) for i in body["items"]] == [
+        (7, "pass", 14, "open"), (8, "error", 12, "no such service"), (7, "fail", 11, "connection refused")]
+    assert body["items"][0]["value"] == 1.5
+    only = http.get(f"/api/v1/devices/{device.pk}/check-results?check_id=7&page_size=1", **auth).json()
+    assert (only["count"], only["pages"], [i["seq"] for i in only["items"]]) == (2, 2, [14])
+    assert http.get(f"/api/v1/devices/{device.pk}/check-results?check_id=0", **auth).status_code == 422

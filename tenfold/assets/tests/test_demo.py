@@ -29,3 +29,21 @@ def test_demo_gives_every_active_client_15_to_40_devices_mostly_online() -> None
     assert not managed.annotate(n=Count("software")).filter(n__lt=3).exists()
     assert SoftwareItem.objects.filter(device__managed=False).count() == 0
     assert Device.objects.filter(name__startswith="SRV-", kind="server").exists()
+
+
+def test_demo_has_discovered_devices_and_licences_below_and_above_installed() -> None:
+    # when the demo is seeded
+    seed_demo(2026)
+    # then every active client has discovered devices, some not managed, none of an inactive client
+    from tenfold.assets.models import DiscoveredDevice
+    from tenfold.assets.selectors import client_licences, managed_vs_discovered
+
+    active = list(Client.objects.filter(status="active"))
+    assert set(DiscoveredDevice.objects.values_list("client__status", flat=True)) == {"active"}
+    assert all(managed_vs_discovered(c.pk)[1] >= 1 for c in active)
+    # and licences exist for the three products, some over-deployed and some with spare seats
+    licences = [licence for c in active for licence in client_licences(c.pk)]
+    assert {licence.product for licence in licences} == {"Microsoft 365 Business Standard", "Sage 100",
+                                                         "Adobe Acrobat"}
+    assert any(licence.installed > licence.seats for licence in licences)  # type: ignore[attr-defined]
+    assert any(licence.installed < licence.seats for licence in licences)  # type: ignore[attr-defined]
