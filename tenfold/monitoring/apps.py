@@ -22,6 +22,10 @@ class MonitoringConfig(AppConfig):
                                                order=30))
         scheduler.register_builtin(scheduler.BuiltinSchedule(
             "monitoring.evaluate", "tenfold.monitoring.tasks.evaluate_monitoring", "* * * * *"))
+        scheduler.register_builtin(scheduler.BuiltinSchedule(
+            "monitoring.rollup", "tenfold.monitoring.tasks.rollup_history", "7 * * * *"))
+        scheduler.register_builtin(scheduler.BuiltinSchedule(
+            "monitoring.retention", "tenfold.monitoring.tasks.prune_raw_history", "37 3 * * *"))
         hooks.register_policy_provider(policies.policy_for_device)
         events.register("alert.raised", "monitoring.notify_critical", notifications.on_alert_raised)
 

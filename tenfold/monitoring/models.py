@@ -320,3 +320,82 @@ class EvaluationCursor(models.Model):
 
     def __str__(self) -> str:
         return f"after result {self.last_result_id}"
+
+
+class DeviceMetricDaily(models.Model):
+    """One device's metrics over one UTC day, rolled up from the raw samples (kept forever)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField(_("day"))
+    samples = models.PositiveIntegerField(_("samples"))
+    cpu_avg = models.FloatField(_("average CPU"), null=True)
+    cpu_max = models.FloatField(_("maximum CPU"), null=True)
+    mem_avg = models.FloatField(_("average memory"), null=True)
+    mem_max = models.FloatField(_("maximum memory"), null=True)
+    disk_min_free = models.FloatField(_("lowest free disk"), null=True)
+    computed_at = models.DateTimeField(_("computed"))
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["device", "day"]
+        verbose_name = _("daily device metrics")
+        verbose_name_plural = _("daily device metrics")
+        constraints = [models.UniqueConstraint("device", "day", name="monitoring_metricdaily_unique",
+                                               violation_error_message=_("This day is already rolled up."))]
+
+    def __str__(self) -> str:
+        return f"device {self.device_id} on {self.day}"
+
+
+class CheckDaily(models.Model):
+    """One check's results on one device over one UTC day, rolled up from the raw results (kept forever).
+
+    `check_id` is the check definition's id without a foreign key: the history outlives a deleted check."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False)
+    check_id = models.PositiveIntegerField(_("check"))
+    day = models.DateField(_("day"))
+    runs = models.PositiveIntegerField(_("runs"))
+    passes = models.PositiveIntegerField(_("passes"))
+    warns = models.PositiveIntegerField(_("warnings"))
+    fails = models.PositiveIntegerField(_("failures"))
+    errors = models.PositiveIntegerField(_("errors"))
+    computed_at = models.DateTimeField(_("computed"))
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["device", "check_id", "day"]
+        verbose_name = _("daily check results")
+        verbose_name_plural = _("daily check results")
+        constraints = [models.UniqueConstraint("device", "check_id", "day", name="monitoring_checkdaily_unique",
+                                               violation_error_message=_("This day is already rolled up."))]
+
+    def __str__(self) -> str:
+        return f"check {self.check_id} on {self.device_id} on {self.day}"
+
+
+class HistoryDay(models.Model):
+    """What the rollup and the retention did for one UTC day (one row a day).
+
+    `max_sample_id` / `max_result_id` are the highest raw ids the last rollup counted: retention deletes
+    only rows at or below them, so a row that arrived after the rollup is never deleted uncounted. Once
+    pruning started (`pruned_at`), the day is never rolled up again (its raw rows are no longer whole)."""
+
+    day = models.DateField(_("day"), unique=True)
+    rolled_up_at = models.DateTimeField(_("rolled up"), null=True, blank=True)
+    max_sample_id = models.BigIntegerField(default=0)
+    max_result_id = models.BigIntegerField(default=0)
+    pruned_at = models.DateTimeField(_("pruning started"), null=True, blank=True)
+    prune_done = models.BooleanField(_("pruning finished"), default=False)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("history day")
+        verbose_name_plural = _("history days")
+
+    def __str__(self) -> str:
+        return str(self.day)

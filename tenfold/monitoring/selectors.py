@@ -4,10 +4,11 @@ and a client's baseline compliance."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast, NullIf
 from django.utils import timezone
 
 from tenfold.assets.models import Device, DeviceState
@@ -18,6 +19,7 @@ from tenfold.monitoring.models import (
     UNRESOLVED,
     Alert,
     AlertStatus,
+    CheckDaily,
     CheckDefinition,
     CheckState,
     ClientBaseline,
@@ -80,9 +82,24 @@ def device_alerts(device: Device, limit: int = 20) -> list[Alert]:
                 .order_by("resolved_at", "-opened_at")[:limit])
 
 
+AVAILABILITY_DAYS = 30
+
+
+def _daily_sum(column: str, since: Any) -> Subquery:
+    return Subquery(CheckDaily.objects.filter(
+        device_id=OuterRef("device_id"), check_id=OuterRef("check_definition_id"), day__gte=since)
+        .order_by().values("device_id").annotate(total=Sum(column)).values("total")[:1])
+
+
 def device_check_states(device: Device) -> QuerySet[CheckState]:
-    """The latest state of each check on a device."""
-    return CheckState.objects.filter(device=device).select_related("check_definition").order_by(
+    """The latest state of each check on a device, with its availability over the last 30 days (today
+    included) from the daily rollups: `runs_30d`, `passes_30d` and `availability_30d` (passes / runs in
+    %, None without runs)."""
+    since = timezone.now().astimezone(UTC).date() - timedelta(days=AVAILABILITY_DAYS - 1)
+    return CheckState.objects.filter(device=device).select_related("check_definition").annotate(
+        runs_30d=_daily_sum("runs", since), passes_30d=_daily_sum("passes", since),
+    ).annotate(availability_30d=Cast(F("passes_30d"), FloatField()) * 100.0
+               / NullIf(Cast(F("runs_30d"), FloatField()), 0.0)).order_by(
         "check_definition__check_type", "check_definition__name")
 
 

@@ -25,3 +25,23 @@ def evaluate_monitoring() -> dict[str, Any]:
     offline = detect_offline()
     return {"results": results, "raised": raised + len(offline.raised),
             "resolved": resolved + len(offline.resolved)}
+
+
+@task()
+def rollup_history() -> dict[str, Any]:
+    """Roll today and yesterday (and a few un-rolled older days) up into the daily tables; hourly."""
+    from tenfold.monitoring.history import rollup_recent
+
+    reports = rollup_recent()
+    return {"days": [r.day.isoformat() for r in reports if not r.skipped],
+            "metric_rows": sum(r.metric_rows for r in reports), "check_rows": sum(r.check_rows for r in reports)}
+
+
+@task()
+def prune_raw_history() -> dict[str, Any]:
+    """Delete raw samples and results past the retention that are rolled up and evaluated; daily."""
+    from tenfold.monitoring.history import prune_raw
+
+    report = prune_raw()
+    return {"samples": report.samples, "results": report.results,
+            "days": [d.isoformat() for d in report.days], "waiting": [d.isoformat() for d in report.waiting]}

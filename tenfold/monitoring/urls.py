@@ -21,6 +21,7 @@ urlpatterns = [
     path("maintenance/new/", views.window_create, name="window_create"),
     path("maintenance/<int:window_id>/delete/", views.window_delete, name="window_delete"),
     path("devices/<int:device_id>/policy/", views.device_policy, name="device_policy"),
+    path("devices/<int:device_id>/metrics.json", views.device_metrics, name="device_metrics"),
     path("clients/<int:client_id>/baseline/", views.client_baseline, name="client_baseline"),
     path("clients/<int:client_id>/baseline/apply/", views.baseline_apply, name="baseline_apply"),
 ]

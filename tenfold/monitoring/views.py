@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -23,6 +23,7 @@ from tenfold.core.roles import has_capability, require
 from tenfold.monitoring import selectors, services
 from tenfold.monitoring.checktypes import CheckType
 from tenfold.monitoring.forms import BaselineForm, CheckForm, PolicyForm, WindowForm, add_service_errors
+from tenfold.monitoring.history import RANGES, metric_series
 from tenfold.monitoring.models import AlertKind, AlertStatus, PolicyScope, Severity
 from tenfold.monitoring.policies import effective_policy
 
@@ -386,8 +387,25 @@ def device_policy(request: HttpRequest, device_id: int) -> HttpResponse:
     effective = effective_policy(device)
     return render(request, "monitoring/partials/device_policy.html", {
         "device": device, "effective": effective, "states": selectors.device_check_states(device),
-        "alerts": selectors.device_alerts(device),
+        "alerts": selectors.device_alerts(device), "chart_ranges": CHART_RANGES,
         "can_policies": has_capability(request.user, "policies", "add")})
+
+
+CHART_RANGES = [("24h", gettext_lazy("24 hours")), ("7d", gettext_lazy("7 days")), ("30d", gettext_lazy("30 days")),
+                ("1y", gettext_lazy("1 year"))]
+
+
+@login_required
+@require_GET
+def device_metrics(request: HttpRequest, device_id: int) -> HttpResponse:
+    """The device's metric series for the Performance chart (JSON); `range` is 24h, 7d, 30d or 1y."""
+    device = access_device(request.user, device_id)
+    _staff_only(request)
+    range_key = request.GET.get("range", "24h")
+    if range_key not in RANGES:
+        return JsonResponse({"code": "invalid", "message": _("Unknown range."),
+                             "errors": {"range": [", ".join(RANGES)]}}, status=400)
+    return JsonResponse(metric_series(device, range_key))
 
 
 @login_required

@@ -153,6 +153,7 @@ register(
          models=MODELS, staff_only=True),
     # UI: fragments of the device and client pages
     Case("ui:monitoring:device_policy", "object", "devices", params=device_params, staff_only=True),
+    Case("ui:monitoring:device_metrics", "object", "devices", params=device_params, staff_only=True),
     Case("ui:monitoring:client_baseline", "object", "policies", params=client_params, staff_only=True),
     Case("ui:monitoring:baseline_apply", "object", "policies", "change", method="POST", params=client_params,
          body=lambda w: {"tier": "better"}, models=MODELS, staff_only=True),
