@@ -2,7 +2,7 @@
 PYTHON ?= python3
 BIN := .venv/bin
 
-.PHONY: run test lint venv messages compilemessages
+.PHONY: run test lint venv messages compilemessages bench
 
 # Creates .venv when missing; reinstalls only when pyproject.toml changed (stamp in .venv).
 venv:
@@ -15,6 +15,12 @@ run: venv
 
 test:
 	$(PYTHON) scripts/test.py
+
+# Benchmarks (docs/benchmarks.md): throw-away databases, loopback only, never in CI. Needs PostgreSQL on
+# 127.0.0.1:5432 (or BENCH_ARGS=--sqlite) and, for the capacity figures, wrk (apt-get install wrk).
+BENCH_ARGS ?=
+bench: venv
+	$(BIN)/python -m bench all $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -31,6 +31,8 @@ class EnrollmentToken(TimeStampedModel):
     expires_at = models.DateTimeField(_("expires"))
     max_uses = models.PositiveIntegerField(_("maximum uses"), null=True, blank=True)
     uses = models.PositiveIntegerField(_("uses"), default=0)
+    # The check-in interval given to agents enrolled with this token; empty: the server-wide one.
+    checkin_interval = models.PositiveIntegerField(_("check-in interval (s)"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")

@@ -28,6 +28,7 @@ from tenfold.agents.models import (
 )
 from tenfold.agents.protocol import Checkin, EnrollIn
 from tenfold.assets import services as asset_services
+from tenfold.assets.discovery import discovery_rows
 from tenfold.assets.models import CheckStatus, Device, DeviceState, checkin_interval_seconds
 from tenfold.clients.models import Client, Site
 from tenfold.core import audit, events
@@ -40,10 +41,17 @@ logger = logging.getLogger("tenfold.agents")
 DEFAULT_TOKEN_DAYS = 7
 MAX_TOKEN_DAYS = 365
 CHECKIN_JITTER = 10
+MIN_CHECKIN_INTERVAL = 5  # the agent never checks in more often than every 5 s
+MAX_CHECKIN_INTERVAL = 86_400
 LAST_USED_PRECISION = timedelta(minutes=10)
 JOBS_PER_CHECKIN = 20
 STATUS_CODES = {"pass": CheckStatus.PASS, "warn": CheckStatus.WARN, "fail": CheckStatus.FAIL,
                 "error": CheckStatus.ERROR}
+
+
+def checkin_jitter(interval: int) -> int:
+    """The jitter around a check-in interval: 10 s, or a fifth of a short interval."""
+    return min(CHECKIN_JITTER, interval // 5)
 
 
 class EnrollmentTokenInvalid(TenfoldError):
@@ -63,6 +71,24 @@ def enrollment_token_create(*, actor: Any, client: Client, name: str, site: Site
                             max_uses: int | None = None) -> tuple[EnrollmentToken, str]:
     """Create an enrollment token for a client; returns it and the plain token (shown once)."""
     require(actor, "devices", "change")
+    return _token_create(actor, client=client, name=name, site=site, expires_in_days=expires_in_days,
+                         max_uses=max_uses)
+
+
+@transaction.atomic
+def enrollment_token_create_system(*, client: Client, name: str, site: Site | None = None,
+                                   expires_in_days: int = DEFAULT_TOKEN_DAYS, max_uses: int | None = None,
+                                   checkin_interval: int | None = None) -> tuple[EnrollmentToken, str]:
+    """Create an enrollment token as a system action (`tenfold agent-token`, run by whoever runs the
+    server, not by a staff user): audited with actor kind "system". `checkin_interval` (seconds) is
+    given to the agents enrolled with it instead of the server-wide interval (`make run` uses a short
+    one for this machine's agent)."""
+    return _token_create(None, client=client, name=name, site=site, expires_in_days=expires_in_days,
+                         max_uses=max_uses, checkin_interval=checkin_interval)
+
+
+def _token_create(actor: Any, *, client: Client, name: str, site: Site | None, expires_in_days: int,
+                  max_uses: int | None, checkin_interval: int | None = None) -> tuple[EnrollmentToken, str]:
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
     if not name or len(name) > 100:
@@ -71,6 +97,9 @@ def enrollment_token_create(*, actor: Any, client: Client, name: str, site: Site
         errors["expires_in_days"] = [str(_("Choose between 1 and %(max)s days.") % {"max": MAX_TOKEN_DAYS})]
     if max_uses is not None and not 1 <= max_uses <= 100_000:
         errors["max_uses"] = [str(_("Choose between 1 and 100000 uses, or leave it empty."))]
+    if checkin_interval is not None and not MIN_CHECKIN_INTERVAL <= checkin_interval <= MAX_CHECKIN_INTERVAL:
+        errors["checkin_interval"] = [str(_("Choose between %(min)s and %(max)s seconds.") % {
+            "min": MIN_CHECKIN_INTERVAL, "max": MAX_CHECKIN_INTERVAL})]
     if site is not None and site.client_id != client.pk:
         errors["site"] = [str(_("Choose one of this client's sites."))]
     if errors:
@@ -79,10 +108,12 @@ def enrollment_token_create(*, actor: Any, client: Client, name: str, site: Site
     token = EnrollmentToken.objects.create(
         client=client, site=site, name=name, prefix=prefix, token_hash=secrets.hash_secret(plain),
         expires_at=timezone.now() + timedelta(days=expires_in_days), max_uses=max_uses,
-        created_by=actor if getattr(actor, "pk", None) else None)
-    audit.record(actor, "enrollment_token.created", token, changes={
-        "name": name, "prefix": prefix, "site_id": site.pk if site else None,
-        "expires_at": token.expires_at.isoformat(), "max_uses": max_uses})
+        checkin_interval=checkin_interval, created_by=actor if getattr(actor, "pk", None) else None)
+    changes: dict[str, Any] = {"name": name, "prefix": prefix, "site_id": site.pk if site else None,
+                               "expires_at": token.expires_at.isoformat(), "max_uses": max_uses}
+    if checkin_interval is not None:
+        changes["checkin_interval"] = checkin_interval
+    audit.record(actor, "enrollment_token.created", token, changes=changes)
     return token, plain
 
 
@@ -150,7 +181,7 @@ def agent_enroll(*, token: str, payload: EnrollIn, ip: str = "") -> Enrollment:
         agent, _created = Agent.objects.update_or_create(device=device, defaults={
             "client_id": device.client_id, "agent_version": payload.agent_version, "last_seq": 0,
             "enrolled_at": now, "rotation_requested_at": None,
-            "checkin_interval": checkin_interval_seconds()})
+            "checkin_interval": row.checkin_interval or checkin_interval_seconds()})
         audit.record(None, "device.enrolled", device, actor_kind=ActorKind.AGENT, changes={
             "token_prefix": row.prefix, "credential_prefix": credential.prefix, "revoked_credentials": revoked,
             "hostname": payload.hostname, "machine_id": payload.machine_id, "created": created, "ip": ip})
@@ -234,6 +265,9 @@ def _telemetry(caller: auth.AuthenticatedAgent, items: list[Any], now: datetime,
             telemetry.inventory = _inventory(item.at, data)
         elif item.kind == "job_result":
             job_results.append(item)
+        elif item.kind == "discovery":
+            subnet, neighbours = discovery_rows(data)
+            telemetry.discovery.append((item.at, subnet, neighbours))
     return telemetry, job_results
 
 
@@ -334,7 +368,7 @@ def checkin_apply(*, caller: auth.AuthenticatedAgent, checkin: Checkin, ip: str 
         jobs = _pending_jobs(caller.device_id, now)
     answer: dict[str, Any] = {
         "ack_seq": ack, "server_time": now.isoformat().replace("+00:00", "Z"),
-        "checkin_interval": agent["checkin_interval"], "checkin_jitter": CHECKIN_JITTER,
+        "checkin_interval": agent["checkin_interval"], "checkin_jitter": checkin_jitter(agent["checkin_interval"]),
         "policy": None, "jobs": jobs}
     # After commit: the policy comes from monitoring through a hook (a cached read on the hot path).
     current = hooks.policy_for_device(Device(pk=caller.device_id, client_id=caller.client_id))
@@ -348,7 +382,8 @@ def checkin_apply(*, caller: auth.AuthenticatedAgent, checkin: Checkin, ip: str 
 def enroll_answer(enrollment: Enrollment) -> dict[str, Any]:
     """The 201 body of an enrollment."""
     return {"device_id": enrollment.device.pk, "credential": enrollment.credential,
-            "checkin_interval": enrollment.agent.checkin_interval, "checkin_jitter": CHECKIN_JITTER,
+            "checkin_interval": enrollment.agent.checkin_interval,
+            "checkin_jitter": checkin_jitter(enrollment.agent.checkin_interval),
             "server_time": timezone.now().isoformat().replace("+00:00", "Z"),
             # The MSP's script-signing keys arrive with the automation work; none exist yet.
             "signing_keys": []}

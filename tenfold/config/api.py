@@ -11,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from tenfold.accounts.api import router as accounts_router
 from tenfold.accounts.auth import ApiKeyAuth, SessionAuth
+from tenfold.assets.api import discovered_router, import_router, licences_router
 from tenfold.assets.api import router as devices_router
 from tenfold.clients.api import contacts_router, sites_router
 from tenfold.clients.api import router as clients_router
@@ -78,6 +79,9 @@ api.add_router("/clients", clients_router)
 api.add_router("/sites", sites_router)
 api.add_router("/contacts", contacts_router)
 api.add_router("/devices", devices_router)
+api.add_router("/discovered-devices", discovered_router)
+api.add_router("/licences", licences_router)
+api.add_router("/clients", import_router)
 api.add_router("/policies", monitoring_api.policies_router)
 api.add_router("/checks", monitoring_api.checks_router)
 api.add_router("/alerts", monitoring_api.alerts_router)

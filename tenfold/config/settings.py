@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from tenfold.config.env import insecure_settings, read_environment
+from tenfold.config.env import env_int, insecure_settings, read_environment
 
 ENV = read_environment()
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -93,9 +93,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
         # Several processes (web, worker) write: IMMEDIATE transactions + WAL avoid "database is locked".
+        # synchronous=FULL: an acknowledged check-in must survive a power cut, not only a crash.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
     }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -200,6 +201,9 @@ TENFOLD_API_PAGE_SIZE = 50
 TENFOLD_LIST_PAGE_SIZE = 50
 TENFOLD_SCHEDULER_TICK_SECONDS = 5
 TENFOLD_WORKER_STALE_SECONDS = 90
+# Raw metric samples and check results older than this many days are deleted once rolled up
+# (tenfold.monitoring.history); daily rollups are kept forever.
+TENFOLD_RAW_RETENTION_DAYS = max(2, env_int("TENFOLD_RAW_RETENTION_DAYS", 30))
 
 LOGGING = {
     "version": 1,

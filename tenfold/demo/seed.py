@@ -19,7 +19,9 @@ from tenfold.clients.models import Client, Contact, Site
 from tenfold.core import audit
 from tenfold.core.models import Organization, TaxRate
 from tenfold.demo import data
+from tenfold.demo.assets_extra import seed_assets_extra
 from tenfold.demo.devices import seed_devices
+from tenfold.demo.history import seed_history
 from tenfold.demo.monitoring import seed_monitoring
 
 
@@ -112,6 +114,8 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
     seed_devices(rng, clients, sites_by_client, {c.pk: [f"{x.first_name[0]}{x.last_name}" for x in contacts
                                                      if x.client_id == c.pk] for c in clients})
     seed_monitoring(rng, clients, [by_local["tech"], by_local["tech2"]])
+    seed_assets_extra(seed, clients)
+    seed_history(random.Random(seed))
     portal_logins = _portal_users(clients[:2], password, slugs)
     for user in staff + portal_logins:
         demo_enroll_totp(user, demo_secret(seed, user.email))

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from tenfold.agents import auth
+from tenfold.agents.tests.live import live  # noqa: F401 - a live server for the end-to-end and fault tests
 
 
 @pytest.fixture(autouse=True)
