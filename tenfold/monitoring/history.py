@@ -56,7 +56,7 @@ def _metric_sql() -> str:
                "disk_min_free", "computed_at"]
     updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in columns if c not in ("device_id", "day"))
     # Only quoted model table and column names are formatted in; every value is a parameter.
-    return (f"INSERT INTO {daily} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608
+    return (f"INSERT INTO {daily} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608  # nosec B608
             f"SELECT MAX(client_id), device_id, %s, COUNT(*), AVG(cpu_pct), MAX(cpu_pct), AVG(mem_pct), "
             f"MAX(mem_pct), MIN(disk_min_free_pct), %s FROM {raw} "
             f"WHERE {_q('at')} >= %s AND {_q('at')} < %s AND id <= %s GROUP BY device_id "
@@ -70,7 +70,7 @@ def _check_sql() -> str:
     updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in columns
                         if c not in ("device_id", "check_id", "day"))
     counts = ", ".join(f"SUM(CASE WHEN status = {s} THEN 1 ELSE 0 END)" for s in (0, 1, 2, 3))
-    return (f"INSERT INTO {daily} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608
+    return (f"INSERT INTO {daily} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608  # nosec B608
             f"SELECT MAX(client_id), device_id, check_id, %s, COUNT(*), {counts}, %s FROM {raw} "
             f"WHERE {_q('at')} >= %s AND {_q('at')} < %s AND id <= %s GROUP BY device_id, check_id "
             f"ON CONFLICT ({_q('device_id')}, {_q('check_id')}, {_q('day')}) DO UPDATE SET {updates}")
