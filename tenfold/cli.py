@@ -67,10 +67,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         interface=Interfaces.WSGI,
         workers=args.workers,
-        # Each thread may hold a database connection: bound them, and queue the excess requests
-        # in the server instead of in Python.
+        # Each thread may hold a database connection: the threads bound database concurrency. The
+        # backpressure counts connections, idle kept-alive ones included, so it must be well above the
+        # threads or a proxy keeping a few connections open starves everyone else.
         blocking_threads=args.threads,
-        backpressure=args.threads,
+        backpressure=max(64, args.threads * 8),
         respawn_failed_workers=True,
     )
     server.serve()

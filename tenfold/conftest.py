@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 
 # `make_instance`: throw-away deployments for tests that run real `tenfold` processes.
 from tenfold.core.tests.instances import make_instance  # noqa: F401
+from tenfold.monitoring.policies import forget_local as forget_local_policies
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the browser tests make
 # around it are ordinary synchronous ones.
@@ -31,6 +32,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 def _english_by_default() -> Iterator[None]:
     # A request served in French leaves French active in the thread; each test starts in English.
     translation.activate("en")
+    forget_local_policies()
     yield
     translation.deactivate()
 

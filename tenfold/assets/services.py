@@ -205,9 +205,14 @@ class Telemetry:
     discovery: list[tuple[datetime, str, list[tuple[str, str, str, str]]]] = field(default_factory=list)
 
 
+# Change at every report without the inventory having changed; still written to the device's own fields.
+VOLATILE_HARDWARE_KEYS = frozenset({"uptime_s", "logged_in_user"})
+
+
 def inventory_digest(hardware: dict[str, Any], software: list[tuple[str, str, str, date | None]]) -> str:
-    """A stable hash of an inventory, to skip the work when nothing changed."""
-    canonical = json.dumps({"hardware": hardware, "software": sorted(software, key=lambda s: tuple(map(str, s)))},
+    """A stable hash of an inventory, to skip the work when nothing changed (volatile keys left out)."""
+    stable = {k: v for k, v in hardware.items() if k not in VOLATILE_HARDWARE_KEYS}
+    canonical = json.dumps({"hardware": stable, "software": sorted(software, key=lambda s: tuple(map(str, s)))},
                            sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -243,11 +248,12 @@ def _inventory_updates(telemetry: Telemetry) -> dict[str, Any]:
     inventory = telemetry.inventory
     assert inventory is not None
     digest = inventory.digest or inventory_digest(inventory.hardware, inventory.software)
-    updates: dict[str, Any] = {"inventory_at": inventory.at}
+    # The device's own fields (uptime, logged-in user, OS…) ride on the one device UPDATE every time;
+    # the hardware document and the software set are rewritten only when the inventory changed.
+    updates: dict[str, Any] = {"inventory_at": inventory.at, **inventory.device_fields}
     current = Device.objects.filter(pk=telemetry.device_id).values_list("inventory_hash", flat=True).first()
     if current == digest:
         return updates
-    updates.update(inventory.device_fields)
     updates["hardware"] = inventory.hardware
     updates["inventory_hash"] = digest
     _replace_software(telemetry.device_id, telemetry.client_id, inventory, first=not current)

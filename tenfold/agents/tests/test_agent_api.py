@@ -552,3 +552,22 @@ def test_reenrolling_a_retired_device_puts_it_back_in_onboarding(client_a: Clien
     assert Device.objects.get(pk=first["device_id"]).state == "onboarding"
     assert DeviceStateChange.objects.filter(device_id=first["device_id"], from_state="retired",
                                             to_state="onboarding").count() == 1
+
+
+def test_inventory_differing_only_in_uptime_and_user_keeps_the_software_rows(agent_a: dict[str, Any]) -> None:
+    """Regression: uptime and the logged-in user changed the inventory hash, so every inventory rewrote
+    the whole software set. They are volatile: written to the device, left out of the hash."""
+    # given an inventory already received
+    software = [{"name": "7-Zip", "version": "23.01", "publisher": "Igor Pavlov"}]
+    first = inventory(1, software)
+    first["data"]["hardware"]["uptime_s"] = 3600
+    post(HttpClient(), CHECKIN, checkin_body(first), agent_a["credential"])
+    ids = list(SoftwareItem.objects.values_list("pk", flat=True))
+    # when the next one differs only in uptime and logged-in user
+    second = inventory(2, software)
+    second["data"]["hardware"].update(uptime_s=7200, logged_in_user="CORP\\lfontaine")
+    post(HttpClient(), CHECKIN, checkin_body(second), agent_a["credential"])
+    # then the software rows are untouched, but the device shows the new user and uptime
+    device = Device.objects.get(pk=agent_a["device_id"])
+    assert list(SoftwareItem.objects.values_list("pk", flat=True)) == ids
+    assert (device.logged_in_user, device.uptime_seconds) == ("CORP\\lfontaine", 7200)
