@@ -49,8 +49,10 @@ def seed_monitoring(rng: random.Random, clients: list[Client], technicians: list
                 for client, (name, _checks) in zip(active[:3], CLIENT_POLICIES, strict=False)]
     Policy.objects.bulk_create(policies)
     CheckDefinition.objects.bulk_create([
+        # Windows only: the demo's simulated servers are Windows, and the real local agent of `make run`
+        # (this machine) must never run Windows service checks nor probe addresses of an imaginary network.
         CheckDefinition(policy=policy, check_type=kind, name=name, params=params, severity=severity,
-                        failures_before_alert=failures, interval_s=300)
+                        failures_before_alert=failures, interval_s=300, os_family="windows")
         for policy, (_n, checks) in zip(policies, CLIENT_POLICIES, strict=False)
         for kind, name, params, severity, failures in checks])
 
