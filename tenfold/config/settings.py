@@ -211,5 +211,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"tenfold": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {"tenfold": {"handlers": ["console"], "level": "INFO", "propagate": False},
+                # One line per task run drowns what matters; failures are still logged.
+                "django_tasks": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }

@@ -64,7 +64,10 @@ def emit(name: str, *, payload: dict[str, Any] | None = None, client_id: int | N
         name=name, client_id=client_id,
         payload={k: as_jsonable(v) for k, v in (payload or {}).items()},
     )
-    transaction.on_commit(_kick_delivery)
+    # One kick per transaction, however many events it records (a demo seed or an import emits many).
+    pending = transaction.get_connection().run_on_commit
+    if not any(entry[1] is _kick_delivery for entry in pending):
+        transaction.on_commit(_kick_delivery)
     return event
 
 

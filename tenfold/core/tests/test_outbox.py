@@ -199,3 +199,20 @@ def test_an_event_without_handlers_is_marked_delivered():
     # then
     assert delivered == 1
     assert OutboxEvent.objects.get(pk=event.pk).delivered_at == T0
+
+
+def test_one_transaction_with_many_events_kicks_delivery_once(django_capture_on_commit_callbacks) -> None:
+    """Regression: every emit registered its own on-commit kick, so a seed or an import enqueued one
+    delivery task per event."""
+    from django.db import transaction
+
+    from tenfold.core import events as core_events
+    from tenfold.core.models import OutboxEvent
+
+    # given a transaction that records three events
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for n in range(3):
+            core_events.emit("test.many", payload={"n": n})
+    # then three events are in the outbox and one delivery kick was registered
+    assert OutboxEvent.objects.filter(name="test.many").count() == 3
+    assert len(callbacks) == 1
