@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenfold.assets.models import Device, DeviceState, Licence
 from tenfold.clients.models import Client
+from tenfold.core.forms import add_service_errors  # noqa: F401 - the views' import path
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -50,15 +51,6 @@ class DeviceStateForm(forms.Form):
 
     state = forms.ChoiceField(label=_("New state"), choices=DeviceState.choices)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
-
-
-def add_service_errors(form: forms.BaseForm, error: Any) -> None:
-    """Show a service's ValidationError beside the fields it names."""
-    aliases = {"site_id": "site"}
-    for field, messages in (error.errors or {"__all__": [str(error.message)]}).items():
-        name = aliases.get(field, field)
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
 
 
 class LicenceForm(forms.ModelForm):

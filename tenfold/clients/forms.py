@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from tenfold.clients.models import Client, Contact, Site
+from tenfold.core.forms import add_service_errors  # noqa: F401 - the views' import path
 from tenfold.core.roles import STAFF_ROLES
 
 COMMON_TIME_ZONES = sorted(zoneinfo.available_timezones())
@@ -77,12 +78,3 @@ class ContactForm(forms.ModelForm):
         site = data.pop("site")
         data["site_id"] = site.pk if site else None
         return data
-
-
-def add_service_errors(form: forms.BaseForm, error: Any) -> None:
-    """Show a service's ValidationError beside the fields it names."""
-    aliases = {"account_manager_id": "account_manager", "site_id": "site"}
-    for field, messages in (error.errors or {"__all__": [str(error.message)]}).items():
-        name = aliases.get(field, field)
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)

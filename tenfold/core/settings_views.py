@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from tenfold.core import services
 from tenfold.core.errors import ValidationError
-from tenfold.core.forms import OrganizationForm, ScheduleForm, TaxRateForm
+from tenfold.core.forms import OrganizationForm, ScheduleForm, TaxRateForm, add_service_errors
 from tenfold.core.lists import ChoiceFilter, Column, ListSpec, render_list
 from tenfold.core.models import AuditEntry, Schedule, TaxRate
 from tenfold.core.roles import require
@@ -36,12 +36,6 @@ AUDIT_LIST = ListSpec(
 )
 
 
-def _form_errors(form: object, exc: ValidationError) -> None:
-    for field, items in (exc.errors or {"__all__": [str(exc.message)]}).items():
-        for message in items:
-            form.add_error(field if field in form.fields else None, message)  # type: ignore[attr-defined]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def organization_settings(request: HttpRequest) -> HttpResponse:
@@ -54,7 +48,7 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
             try:
                 services.organization_update(actor=request.user, data=dict(form.cleaned_data))
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("core:settings")
@@ -72,7 +66,7 @@ def tax_rate_edit(request: HttpRequest, tax_rate_id: int | None = None) -> HttpR
         try:
             services.tax_rate_save(actor=request.user, data=dict(form.cleaned_data), tax_rate=rate)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Tax rate saved."))
             return redirect("core:settings")
@@ -99,7 +93,7 @@ def schedule_edit(request: HttpRequest, schedule_id: int) -> HttpResponse:
             services.schedule_update(actor=request.user, schedule=schedule, enabled=form.cleaned_data["enabled"],
                                      cron=form.cleaned_data["cron"])
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Schedule saved."))
             return redirect("core:schedule_list")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenfold.assets.models import Device, OsFamily
 from tenfold.clients.models import Client, Site
+from tenfold.core.forms import add_service_errors as shared_add_service_errors
 from tenfold.monitoring.checktypes import BACKUP_TOOLS, CheckType, params_for
 from tenfold.monitoring.models import MAX_INTERVAL_S, MIN_INTERVAL_S, PolicyScope, Severity
 
@@ -176,15 +177,16 @@ class BaselineForm(forms.Form):
         self.fields["tier"].choices = Tier.choices  # type: ignore[attr-defined]
 
 
+def _monitoring_field(field: str) -> str | None:
+    """Check parameters are the form's `p_<name>` fields; collectors keep their own names; the policy
+    is never a field of these forms."""
+    if field.startswith("params."):
+        return f"p_{field[7:]}"
+    if field.startswith("collectors."):
+        return field[11:]
+    return None if field == "policy" else field
+
+
 def add_service_errors(form: forms.BaseForm, error: Any) -> None:
     """Show a service's ValidationError beside the fields it names (`params.x` → `p_x`)."""
-    aliases = {"client_id": "client", "site_id": "site", "device_id": "device", "policy": None}
-    for field, messages in (error.errors or {"__all__": [str(error.message)]}).items():
-        if field.startswith("params."):
-            name: str | None = f"p_{field[7:]}"
-        elif field.startswith("collectors."):
-            name = field[11:]
-        else:
-            name = aliases.get(field, field)
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
+    shared_add_service_errors(form, error, rename=_monitoring_field)
