@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,10 +33,12 @@ from tenfold.assets.models import (
     SoftwareItem,
 )
 from tenfold.clients.models import Client, Site
+from tenfold.clients.services import check_site_of_client
 from tenfold.core import audit, events
-from tenfold.core.errors import Conflict, ValidationError, validation_error_from_django
+from tenfold.core.errors import Conflict, ValidationError
 from tenfold.core.models import ActorKind
 from tenfold.core.roles import require
+from tenfold.core.writes import apply_fields, clean_or_raise, save_or_unique_error
 
 CREATE_FIELDS = ("name", "hostname", "kind", "site_id", "os_name", "os_version", "vendor", "model",
                  "serial_number", "purchase_date", "warranty_end", "notes")
@@ -46,33 +47,11 @@ AUDITED_FIELDS = [*CREATE_FIELDS, "state", "managed", "client"]
 UNIQUE_MACHINE = _("This client already has a device with this machine id.")
 
 
-def _apply(device: Device, fields: tuple[str, ...], data: dict[str, Any]) -> None:
-    unknown = set(data) - set(fields)
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
-    for key, value in data.items():
-        setattr(device, key, value.strip() if isinstance(value, str) else value)
-
-
-def _check_site(client_id: int, data: dict[str, Any]) -> None:
-    site_id = data.get("site_id")
-    if site_id is not None and not Site.objects.filter(pk=site_id, client_id=client_id).exists():
-        # Same message whether the site is missing or another client's: never confirm it exists.
-        raise ValidationError(_("Choose one of this client's sites."), field="site")
-
-
 def _save(device: Device) -> None:
-    try:
-        device.full_clean(validate_constraints=False, validate_unique=False)
-    except DjangoValidationError as exc:
-        raise validation_error_from_django(exc) from exc
+    clean_or_raise(device)
     if device.warranty_end and device.purchase_date and device.warranty_end < device.purchase_date:
         raise ValidationError(_("The warranty cannot end before the purchase date."), field="warranty_end")
-    try:
-        with transaction.atomic():
-            device.save()
-    except IntegrityError as exc:
-        raise ValidationError(UNIQUE_MACHINE, field="machine_id") from exc
+    save_or_unique_error(device, unique_message=UNIQUE_MACHINE, unique_field="machine_id")
 
 
 def _record_state(device: Device, from_state: str, actor: Any, reason: str = "") -> DeviceStateChange:
@@ -85,9 +64,9 @@ def _record_state(device: Device, from_state: str, actor: Any, reason: str = "")
 def device_create(*, actor: Any, client: Client, data: dict[str, Any]) -> Device:
     """Add a device by hand (a printer, a switch, a phone): unmanaged until an agent reports on it."""
     require(actor, "devices", "add")
-    _check_site(client.pk, data)
+    check_site_of_client(client.pk, data.get("site_id"))
     device = Device(client=client, state=DeviceState.ACTIVE, managed=False)
-    _apply(device, CREATE_FIELDS, data)
+    apply_fields(device, CREATE_FIELDS, data)
     _save(device)
     _record_state(device, "", actor, str(_("Added by hand")))
     audit.record(actor, "device.created", device, changes=audit.snapshot(device, AUDITED_FIELDS))
@@ -100,9 +79,9 @@ def device_create(*, actor: Any, client: Client, data: dict[str, Any]) -> Device
 def device_update(*, actor: Any, device: Device, data: dict[str, Any]) -> Device:
     """Change what staff maintain about a device: name, kind, site, purchase and warranty dates, notes."""
     require(actor, "devices", "change")
-    _check_site(device.client_id, data)
+    check_site_of_client(device.client_id, data.get("site_id"))
     before = audit.snapshot(device, list(UPDATE_FIELDS))
-    _apply(device, UPDATE_FIELDS, data)
+    apply_fields(device, UPDATE_FIELDS, data)
     _save(device)
     changes = audit.diff(before, audit.snapshot(device, list(UPDATE_FIELDS)))
     if changes:
@@ -349,19 +328,12 @@ LICENCE_FIELDS = ("product", "publisher", "seats", "expires_on", "match_pattern"
 
 
 def _licence_save(licence: Licence, data: dict[str, Any]) -> None:
-    unknown = set(data) - set(LICENCE_FIELDS)
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
-    for key, value in data.items():
-        setattr(licence, key, value.strip() if isinstance(value, str) else value)
+    apply_fields(licence, LICENCE_FIELDS, data)
     if not licence.match_pattern:
         licence.match_pattern = licence.product
     if licence.seats is not None and licence.seats < 0:
         raise ValidationError(_("The number of seats cannot be negative."), field="seats")
-    try:
-        licence.full_clean(validate_constraints=False, validate_unique=False)
-    except DjangoValidationError as exc:
-        raise validation_error_from_django(exc) from exc
+    clean_or_raise(licence)
     licence.save()
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from tenfold.clients.models import Client, Contact, Site
 from tenfold.core import audit, events
-from tenfold.core.errors import Conflict, ValidationError, validation_error_from_django
+from tenfold.core.errors import Conflict, ValidationError
 from tenfold.core.roles import STAFF_ROLES, require
+from tenfold.core.writes import apply_fields, clean_or_raise, save_or_unique_error
 
 CLIENT_FIELDS = ("name", "status", "account_manager_id", "website", "phone", "notes")
 SITE_FIELDS = ("name", "address", "postal_code", "city", "country", "time_zone")
@@ -20,25 +20,9 @@ CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "is_
                   "is_billing_contact", "site_id")
 
 
-def _apply(obj: Any, fields: tuple[str, ...], data: dict[str, Any]) -> None:
-    unknown = set(data) - set(fields)
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
-    for key, value in data.items():
-        setattr(obj, key, value.strip() if isinstance(value, str) else value)
-
-
 def _save(obj: Any, *, unique_message: Any, unique_field: str) -> None:
-    try:
-        # Unique constraints are left to the database (no check-then-insert race): see below.
-        obj.full_clean(validate_constraints=False, validate_unique=False)
-    except DjangoValidationError as exc:
-        raise validation_error_from_django(exc) from exc
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as exc:
-        raise ValidationError(unique_message, field=unique_field) from exc
+    clean_or_raise(obj)
+    save_or_unique_error(obj, unique_message=unique_message, unique_field=unique_field)
 
 
 def _check_account_manager(data: dict[str, Any]) -> None:
@@ -58,7 +42,7 @@ def client_create(*, actor: Any, data: dict[str, Any]) -> Client:
         raise ValidationError(_("Users restricted to assigned clients cannot create clients."))
     _check_account_manager(data)
     client = Client()
-    _apply(client, CLIENT_FIELDS, data)
+    apply_fields(client, CLIENT_FIELDS, data)
     _save(client, unique_message=_("A client with this name already exists."), unique_field="name")
     audit.record(actor, "client.created", client, changes=audit.snapshot(client, list(CLIENT_FIELDS)))
     events.emit("client.created", client_id=client.pk, payload={"client_id": client.pk, "status": client.status})
@@ -72,7 +56,7 @@ def client_update(*, actor: Any, client: Client, data: dict[str, Any]) -> Client
     _check_account_manager(data)
     before = audit.snapshot(client)
     old_status = client.status
-    _apply(client, CLIENT_FIELDS, data)
+    apply_fields(client, CLIENT_FIELDS, data)
     _save(client, unique_message=_("A client with this name already exists."), unique_field="name")
     changes = audit.diff(before, audit.snapshot(client))
     if changes:
@@ -102,7 +86,7 @@ def site_create(*, actor: Any, client: Client, data: dict[str, Any]) -> Site:
     """Add a site to a client."""
     require(actor, "clients", "change")
     site = Site(client=client)
-    _apply(site, SITE_FIELDS, data)
+    apply_fields(site, SITE_FIELDS, data)
     _save(site, unique_message=_("This client already has a site with this name."), unique_field="name")
     audit.record(actor, "site.created", site, changes=audit.snapshot(site, list(SITE_FIELDS)))
     events.emit("site.created", client_id=client.pk, payload={"site_id": site.pk, "client_id": client.pk})
@@ -114,7 +98,7 @@ def site_update(*, actor: Any, site: Site, data: dict[str, Any]) -> Site:
     """Change a site."""
     require(actor, "clients", "change")
     before = audit.snapshot(site)
-    _apply(site, SITE_FIELDS, data)
+    apply_fields(site, SITE_FIELDS, data)
     _save(site, unique_message=_("This client already has a site with this name."), unique_field="name")
     changes = audit.diff(before, audit.snapshot(site))
     if changes:
@@ -132,10 +116,10 @@ def site_delete(*, actor: Any, site: Site) -> None:
                  client_id=client_id, changes=snapshot)
 
 
-def _check_site(client: Client, data: dict[str, Any]) -> None:
-    site_id = data.get("site_id")
-    if site_id is not None and not Site.objects.filter(pk=site_id, client=client).exists():
-        # Same message whether the site is missing or another client's: never confirm it exists.
+def check_site_of_client(client_id: int, site_id: int | None) -> None:
+    """Refuse a site that is not this client's (same message whether missing or another client's)."""
+    if site_id is not None and not Site.objects.filter(pk=site_id, client_id=client_id).exists():
+        # Never confirm that another client's site exists.
         raise ValidationError(_("Choose one of this client's sites."), field="site")
 
 
@@ -143,9 +127,9 @@ def _check_site(client: Client, data: dict[str, Any]) -> None:
 def contact_create(*, actor: Any, client: Client, data: dict[str, Any]) -> Contact:
     """Add a contact to a client."""
     require(actor, "contacts", "add")
-    _check_site(client, data)
+    check_site_of_client(client.pk, data.get("site_id"))
     contact = Contact(client=client)
-    _apply(contact, CONTACT_FIELDS, data)
+    apply_fields(contact, CONTACT_FIELDS, data)
     contact.email = contact.email.lower()
     _save(contact, unique_message=_("This client already has a contact with this email."), unique_field="email")
     audit.record(actor, "contact.created", contact, changes=audit.snapshot(contact, list(CONTACT_FIELDS)))
@@ -157,9 +141,9 @@ def contact_create(*, actor: Any, client: Client, data: dict[str, Any]) -> Conta
 def contact_update(*, actor: Any, contact: Contact, data: dict[str, Any]) -> Contact:
     """Change a contact."""
     require(actor, "contacts", "change")
-    _check_site(contact.client, data)
+    check_site_of_client(contact.client_id, data.get("site_id"))
     before = audit.snapshot(contact)
-    _apply(contact, CONTACT_FIELDS, data)
+    apply_fields(contact, CONTACT_FIELDS, data)
     contact.email = contact.email.lower()
     _save(contact, unique_message=_("This client already has a contact with this email."), unique_field="email")
     changes = audit.diff(before, audit.snapshot(contact))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenfold.assets.models import Device
 from tenfold.clients.models import Client, Site
+from tenfold.clients.services import check_site_of_client
 from tenfold.core import audit, events
 from tenfold.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, validation_error_from_django
 from tenfold.core.roles import require
@@ -290,8 +291,7 @@ def alert_resolve(*, actor: Any, alert: Alert) -> Alert:
 def _window_targets(window: MaintenanceWindow, data: dict[str, Any]) -> None:
     if "site_id" in data:
         site_id = data["site_id"]
-        if site_id is not None and not Site.objects.filter(pk=site_id, client_id=window.client_id).exists():
-            raise ValidationError(_("Choose one of this client's sites."), field="site")
+        check_site_of_client(window.client_id, site_id)
         window.site_id = site_id
     if "device_id" in data:
         device_id = data["device_id"]
