@@ -7,9 +7,8 @@ import json
 import pytest
 from django.test import Client as HttpClient
 
-from tenfold.accounts.models import ApiToken
+from tenfold.accounts import testing
 from tenfold.accounts.testing import make_staff
-from tenfold.accounts.tokens import hash_token, new_token
 from tenfold.clients.models import Client, Contact, Site
 from tenfold.core.models import AuditEntry
 
@@ -17,9 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def bearer(user, read_only: bool = False) -> dict[str, str]:
-    token, prefix = new_token()
-    ApiToken.objects.create(user=user, name="test", prefix=prefix, token_hash=hash_token(token), read_only=read_only)
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    return testing.bearer(testing.make_api_token(user, read_only=read_only))
 
 
 def post(path: str, body, headers, raw: bytes | None = None):

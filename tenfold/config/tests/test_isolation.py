@@ -19,9 +19,7 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 import tenfold
-from tenfold.accounts.models import ApiToken
-from tenfold.accounts.testing import make_portal_user, make_staff
-from tenfold.accounts.tokens import hash_token, new_token
+from tenfold.accounts.testing import bearer, make_api_token, make_portal_user, make_staff
 from tenfold.clients.models import Client
 from tenfold.config.api import api
 from tenfold.core.isolation import CASES, EXEMPT, Case, World
@@ -141,10 +139,7 @@ def _call(case: Case, user: Any, world: World, params: dict[str, Any]) -> Any:
     url = path.format(**params)
     headers = {}
     if user is not None:
-        token, prefix = new_token()
-        ApiToken.objects.create(user=user, name="isolation", prefix=prefix, token_hash=hash_token(token),
-                                read_only=False)
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        headers.update(bearer(make_api_token(user, name="isolation")))
     payload = json.dumps(body) if body is not None else None
     return getattr(http, method.lower())(url, data=payload, content_type="application/json", **headers)
 
