@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import struct
-import time
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tenfold.accounts.testing import PASSWORD, make_staff
+from tenfold.accounts.testing import PASSWORD, fresh_totp_code, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def rfc6238_code(secret: str, at: float | None = None) -> str:
-    """The 6-digit TOTP (RFC 6238, HMAC-SHA1, 30-second steps) of a base32 secret."""
-    key = base64.b32decode(secret.strip().upper(), casefold=True)
-    counter = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{number % 1_000_000:06d}"
-
-
-def fresh_code(secret: str) -> str:
-    """A code that stays valid for the next few seconds (waits out the end of a 30-second step)."""
-    if 30 - time.time() % 30 < 3:
-        time.sleep(30 - time.time() % 30 + 0.2)
-    return rfc6238_code(secret)
 
 
 def log_in(page: Page, base: str, email: str) -> None:
@@ -66,7 +44,7 @@ def test_first_login_forces_totp_setup_then_login_asks_for_the_code(page: Page, 
     secret = page.get_by_test_id("totp-secret").inner_text().strip()
 
     # when they enter the code their app would show
-    page.get_by_label("Authenticator code").fill(fresh_code(secret))
+    page.get_by_label("Authenticator code").fill(fresh_totp_code(secret))
     page.get_by_test_id("totp-activate").click()
     # then recovery codes are shown, and the dashboard opens
     expect(page).to_have_url(f"{base}/accounts/2fa/recovery-codes/")
@@ -86,7 +64,7 @@ def test_first_login_forces_totp_setup_then_login_asks_for_the_code(page: Page, 
     expect(page.get_by_role("heading", name="Welcome, Nadia")).to_have_count(0)
 
     # when they enter a fresh code
-    page.get_by_label("Code").fill(fresh_code(secret))
+    page.get_by_label("Code").fill(fresh_totp_code(secret))
     page.get_by_test_id("mfa-submit").click()
     # then the dashboard opens, and no page broke the Content-Security-Policy
     expect(page.get_by_role("heading", name="Welcome, Nadia")).to_be_visible()

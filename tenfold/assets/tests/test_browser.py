@@ -10,21 +10,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tenfold.accounts.testing import PASSWORD, make_staff, totp_code
+from tenfold.accounts.testing import browser_log_in, make_staff
 from tenfold.assets.models import Device, DiscoveredDevice
 from tenfold.clients.models import Client
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page: Page, base: str, user: object) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", user.email)  # type: ignore[attr-defined]
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.fill("input[name=code]", totp_code(user.totp_secret))  # type: ignore[attr-defined]
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=user-menu]")).to_be_visible()
 
 
 def test_csv_import_preview_then_confirm(page: Page, live_server, tmp_path: Path) -> None:
@@ -34,7 +26,7 @@ def test_csv_import_preview_then_confirm(page: Page, live_server, tmp_path: Path
     csv_file = tmp_path / "devices.csv"
     csv_file.write_bytes("\ufeffname;serial_number;warranty_end\nSRV-FICHIERS;SN-9;31/12/2027\n"
                          "IMP-ACCUEIL;BR-1;2028-06-01\n".encode())
-    log_in(page, live_server.url, make_staff("technician"))
+    browser_log_in(page, live_server.url, make_staff("technician"))
     # when the technician opens the import from the client's devices and uploads the file
     page.goto(f"{live_server.url}/devices/?client={client.pk}")
     page.click("[data-testid=import-link]")
@@ -59,7 +51,7 @@ def test_discovered_printer_becomes_a_device(page: Page, live_server) -> None:
     row = DiscoveredDevice.objects.create(client=client, ip="192.0.2.10", mac="00:80:77:12:34:56",
                                           hostname="brn-imp-accueil", vendor="Brother", source="arp",
                                           first_seen_at=now, last_seen_at=now)
-    log_in(page, live_server.url, make_staff("technician"))
+    browser_log_in(page, live_server.url, make_staff("technician"))
     # when the technician finds it in the discovered list and adds it as a device
     page.goto(f"{live_server.url}/devices/discovered/?client={client.pk}")
     page.click("text=192.0.2.10")

@@ -8,26 +8,18 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tenfold.accounts.testing import PASSWORD, make_staff, totp_code
+from tenfold.accounts.testing import browser_log_in, make_staff
 from tenfold.clients.models import Client, Contact, Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page: Page, base: str, user) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.fill("input[name=code]", totp_code(user.totp_secret))
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=user-menu]")).to_be_visible()
 
 
 def test_create_client_with_site_and_contact_then_switch_to_french(page: Page, live_server) -> None:
     # given an account manager with MFA
     user = make_staff("account_manager", first_name="Camille")
-    log_in(page, live_server.url, user)
+    browser_log_in(page, live_server.url, user)
 
     # when they create a client
     page.click("[data-nav=clients]")

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client as HttpClient
 from playwright.sync_api import Page, expect
 
-from tenfold.accounts.testing import PASSWORD, make_staff, totp_code
+from tenfold.accounts.testing import browser_log_in, make_staff
 from tenfold.agents import auth
 from tenfold.agents.tests.helpers import checkin_body, enroll, post, result
 from tenfold.monitoring.evaluation import evaluate_new_results
@@ -17,14 +17,6 @@ from tenfold.monitoring.tests.factories import make_check, make_client, make_pol
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page: Page, base: str, user) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.fill("input[name=code]", totp_code(user.totp_secret))
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=user-menu]")).to_be_visible()
 
 
 def test_device_alert_flow(page: Page, live_server) -> None:
@@ -39,7 +31,7 @@ def test_device_alert_flow(page: Page, live_server) -> None:
     assert post(HttpClient(), "/agent/v1/checkin", checkin_body(failing), enrolled["credential"]).status_code == 200
     evaluate_new_results()
     manager = make_staff("service_manager")
-    log_in(page, live_server.url, manager)
+    browser_log_in(page, live_server.url, manager)
 
     # when the service manager searches the device list
     page.click("[data-nav=devices]")

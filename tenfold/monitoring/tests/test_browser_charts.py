@@ -9,11 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tenfold.accounts.testing import make_staff
+from tenfold.accounts.testing import browser_log_in, make_staff
 from tenfold.assets.models import MetricSample
 from tenfold.monitoring.models import DeviceMetricDaily
 from tenfold.monitoring.tests.factories import make_client, make_device
-from tenfold.monitoring.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +30,7 @@ def test_performance_chart_draws_and_switches_range(page: Page, live_server) -> 
         for d in range(1, 20)])
     violations: list[str] = []
     page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-    log_in(page, live_server.url, make_staff("technician"))
+    browser_log_in(page, live_server.url, make_staff("technician"))
     requests: list[str] = []
     page.on("request", lambda req: requests.append(req.url) if "metrics.json" in req.url else None)
 
