@@ -6,3 +6,10 @@ class AgentsConfig(AppConfig):
     name = "tenfold.agents"
     label = "agents"
     verbose_name = _("Agents")
+
+    def ready(self) -> None:
+        from tenfold.agents import services
+        from tenfold.core import events
+
+        # Assets cannot import agents: a retired device's credentials are revoked through its event.
+        events.register("device.state_changed", "agents.revoke_retired", services.on_device_retired)

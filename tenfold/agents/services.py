@@ -219,6 +219,26 @@ def credential_revoke(*, actor: Any, device: Device) -> list[str]:
     return revoked
 
 
+def on_device_retired(event: Any) -> None:
+    """`device.state_changed` (emitted by assets): when a device is retired, its agent's credentials are
+    revoked (its next check-in gets 401 `credential_revoked`) and its open jobs cancelled. A device that
+    is no longer retired when the event arrives (enrolled again meanwhile) is left alone, so a repeated
+    or late delivery changes nothing."""
+    if event.payload.get("to") != DeviceState.RETIRED:
+        return
+    device = Device.objects.filter(pk=event.payload.get("device_id"), state=DeviceState.RETIRED).first()
+    if device is None:
+        return
+    revoked = _revoke_credentials(device.pk)
+    Agent.objects.filter(device=device).update(rotation_requested_at=None)
+    now = timezone.now()
+    cancelled = Job.objects.filter(device=device, status__in=OPEN_JOB_STATUSES).update(
+        status=JobStatus.CANCELLED, finished_at=now, updated_at=now)
+    if revoked or cancelled:
+        audit.record(None, "agent_credential.revoked", device, changes={
+            "prefixes": revoked, "reason": "device retired", "cancelled_jobs": cancelled})
+
+
 # --- Jobs --------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import base64
 import binascii
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,9 @@ from tenfold.assets.schemas import (
     LicenceOut,
     LicencePatch,
     SoftwareOut,
+    TagIn,
+    TagOut,
+    TagPatch,
 )
 from tenfold.clients.selectors import access_client
 from tenfold.core.api import ERRORS, Page, actor_of, ordering_param, paginate
@@ -48,6 +52,7 @@ class DeviceFilters(Schema):
     state: DeviceState | None = None
     online: bool | None = None
     managed: bool | None = None
+    tag_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     ordering: str | None = None
     page: int = 1
     page_size: int | None = None
@@ -79,6 +84,8 @@ def list_devices(request: HttpRequest, filters: Query[DeviceFilters]) -> Any:
             queryset = queryset.filter(**{name: value})
     if filters.online is not None:
         queryset = queryset.filter(Q(is_online=filters.online))
+    if filters.tag_id is not None:
+        queryset = queryset.filter(tags=filters.tag_id)
     # Empty values (never seen, no warranty date) sort last either way, on SQLite as on PostgreSQL.
     order = ordering_param(filters.ordering, ORDERING, "name")
     queryset = queryset.order_by(*[F(o[1:]).desc(nulls_last=True) if o.startswith("-") else F(o).asc(nulls_last=True)
@@ -102,9 +109,16 @@ def get_device(request: HttpRequest, device_id: int) -> Any:
 
 @router.patch("/{device_id}", response={200: DeviceOut, **ERRORS}, summary="Change a device")
 def update_device(request: HttpRequest, device_id: int, payload: DevicePatch) -> Any:
+    """Change what staff maintain about a device; `tag_ids` replaces its tags."""
     actor = actor_of(request)
     device = selectors.access_device(actor, device_id)
-    services.device_update(actor=actor, device=device, data=payload.model_dump(exclude_unset=True))
+    data = payload.model_dump(exclude_unset=True)
+    tag_ids = data.pop("tag_ids", None)
+    with transaction.atomic():
+        if data or tag_ids is None:
+            services.device_update(actor=actor, device=device, data=data)
+        if tag_ids is not None:
+            services.device_set_tags(actor=actor, device=device, tag_ids=tag_ids)
     return selectors.access_device(actor, device_id)
 
 
@@ -130,6 +144,57 @@ def list_device_check_results(request: HttpRequest, device_id: int, params: Quer
     """The raw results its agent reported, newest first; `check_id` keeps one check's."""
     device = selectors.access_device(actor_of(request), device_id)
     return paginate(selectors.device_check_results(device, params.check_id), params.page, params.page_size)
+
+
+# --- Tags ----------------------------------------------------------------------------------------
+
+tags_router = Router(tags=["devices"])
+
+
+class TagFilters(Schema):
+    q: str | None = None
+    ordering: str | None = None
+    page: int = 1
+    page_size: int | None = None
+
+
+@tags_router.get("", response={200: Page[TagOut], **ERRORS}, summary="List tags")
+def list_tags(request: HttpRequest, filters: Query[TagFilters]) -> Any:
+    """The MSP's device tags (staff only); filter devices by one with `GET /devices?tag_id=`."""
+    queryset = selectors.tags_visible(actor_of(request))
+    if filters.q:
+        queryset = queryset.filter(name__icontains=filters.q.strip()[:50])
+    queryset = queryset.order_by(*ordering_param(filters.ordering, {"name": "name", "device_count": "device_count",
+                                                                    "created_at": "created_at"}, "name"))
+    return paginate(queryset, filters.page, filters.page_size)
+
+
+@tags_router.post("", response={201: TagOut, **ERRORS}, summary="Create a tag")
+def create_tag(request: HttpRequest, payload: TagIn) -> Any:
+    actor = actor_of(request)
+    tag = services.tag_create(actor=actor, data=payload.model_dump())
+    return Status(201, selectors.access_tag(actor, tag.pk))
+
+
+@tags_router.get("/{tag_id}", response={200: TagOut, **ERRORS}, summary="Get a tag")
+def get_tag(request: HttpRequest, tag_id: int) -> Any:
+    return selectors.access_tag(actor_of(request), tag_id)
+
+
+@tags_router.patch("/{tag_id}", response={200: TagOut, **ERRORS}, summary="Change a tag")
+def update_tag(request: HttpRequest, tag_id: int, payload: TagPatch) -> Any:
+    actor = actor_of(request)
+    tag = selectors.access_tag(actor, tag_id)
+    services.tag_update(actor=actor, tag=tag, data=payload.model_dump(exclude_unset=True))
+    return selectors.access_tag(actor, tag_id)
+
+
+@tags_router.delete("/{tag_id}", response={204: None, **ERRORS}, summary="Delete a tag")
+def delete_tag(request: HttpRequest, tag_id: int) -> Any:
+    """Delete a tag (its devices lose it); 409 while a policy is attached to it."""
+    actor = actor_of(request)
+    services.tag_delete(actor=actor, tag=selectors.access_tag(actor, tag_id))
+    return Status(204, None)
 
 
 # --- Discovered devices ------------------------------------------------------------------------

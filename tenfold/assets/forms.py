@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tenfold.assets.models import Device, DeviceState, Licence
+from tenfold.assets.models import Device, DeviceState, Licence, Tag
 from tenfold.clients.models import Client
 from tenfold.core.forms import add_service_errors  # noqa: F401 - the views' import path
 
@@ -76,3 +76,25 @@ class DeviceImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"), help_text=_(
         "UTF-8, separated by commas or semicolons, with a header row: name, kind, serial_number, vendor, model, "
         "purchase_date, warranty_end, site, notes. Dates as 2026-03-31 or 31/03/2026."))
+
+
+class TagForm(forms.ModelForm):
+    """An MSP-wide device tag: name, colour, description."""
+
+    class Meta:
+        model = Tag
+        fields = ["name", "colour", "description"]
+
+    def _post_clean(self) -> None:
+        # The service validates and writes (a duplicate name is its error); the form only parses.
+        pass
+
+
+class DeviceTagsForm(forms.Form):
+    """The tags a device carries (all of them, replacing the current set)."""
+
+    tags = forms.ModelMultipleChoiceField(label=_("Tags"), required=False, queryset=Tag.objects.order_by("name", "pk"),
+                                          widget=forms.CheckboxSelectMultiple)
+
+    def tag_ids(self) -> list[int]:
+        return [tag.pk for tag in self.cleaned_data.get("tags") or []]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,37 @@ class FirewallState(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class TagColour(models.TextChoices):
+    GREY = "grey", _("Grey")
+    BLUE = "blue", _("Blue")
+    GREEN = "green", _("Green")
+    AMBER = "amber", _("Amber")
+    RED = "red", _("Red")
+    PURPLE = "purple", _("Purple")
+    TEAL = "teal", _("Teal")
+
+
+class Tag(TimeStampedModel):
+    """An MSP-wide label of devices ("VIP", "Point of sale"); a device carries any number of them.
+
+    Not client-owned: every staff user sees the MSP's tags, and a policy attached to a tag (monitoring)
+    applies to every device that carries it, whatever its client. Names are unique, any case."""
+
+    name = models.CharField(_("name"), max_length=50)
+    colour = models.CharField(_("colour"), max_length=10, choices=TagColour.choices, default=TagColour.GREY)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), name="assets_tag_name_unique",
+                                               violation_error_message=_("A tag with this name already exists."))]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Device(TimeStampedModel):
     """A computer, server, network device or phone of a client; managed when an agent reports on it."""
 
@@ -113,6 +145,7 @@ class Device(TimeStampedModel):
     purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
     warranty_end = models.DateField(_("warranty end"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="devices")
 
     objects = ClientOwnedQuerySet.as_manager()
 

@@ -8,10 +8,43 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from tenfold.assets.models import CheckStatus, DeviceKind, DeviceState
+from tenfold.assets.models import CheckStatus, DeviceKind, DeviceState, TagColour
 from tenfold.core.api import InputSchema
 
 ID = Field(default=None, ge=1, le=2**63 - 1)
+
+
+class TagRef(Schema):
+    """A tag as a device carries it."""
+
+    id: int
+    name: str = Field(examples=["VIP"])
+    colour: TagColour
+
+
+class TagOut(TagRef):
+    """An MSP-wide device tag; `device_count` counts the devices carrying it that you may see."""
+
+    description: str
+    device_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class TagIn(InputSchema):
+    """A new tag; names are unique, any case."""
+
+    name: str = Field(min_length=1, max_length=50, examples=["Point of sale"])
+    colour: TagColour = TagColour.GREY
+    description: str = Field(default="", max_length=300)
+
+
+class TagPatch(InputSchema):
+    """Changes to a tag; absent fields are left as they are."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    colour: TagColour | None = None
+    description: str | None = Field(default=None, max_length=300)
 
 
 class DeviceOut(Schema):
@@ -52,8 +85,13 @@ class DeviceOut(Schema):
     purchase_date: date | None
     warranty_end: date | None
     notes: str
+    tags: list[TagRef] = Field(description="The MSP's tags this device carries (a tag policy follows them).")
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_tags(obj: Any) -> list[Any]:
+        return list(obj.tags.all())
 
     @staticmethod
     def resolve_online(obj: Any) -> bool:
@@ -88,6 +126,8 @@ class DevicePatch(InputSchema):
     purchase_date: date | None = None
     warranty_end: date | None = None
     notes: str | None = Field(default=None, max_length=20000)
+    tag_ids: list[int] | None = Field(default=None, max_length=50,
+                                      description="The device's tags, replacing the current ones ([] removes all).")
 
 
 class DeviceStateIn(InputSchema):

@@ -16,8 +16,10 @@ from tenfold.assets.models import (
     Licence,
     SoftwareChange,
     SoftwareItem,
+    Tag,
     online_cutoff,
 )
+from tenfold.core.errors import NotFound
 from tenfold.core.roles import require
 from tenfold.core.tenancy import get_visible
 
@@ -33,14 +35,52 @@ def with_online(queryset: QuerySet[Device]) -> QuerySet[Device]:
 def devices_visible(actor: Any) -> QuerySet[Device]:
     """Devices the actor may see, with their client and site, and whether each is online."""
     require(actor, "devices", "view")
-    return with_online(Device.objects.visible_to(actor).select_related("client", "site"))
+    return with_online(Device.objects.visible_to(actor).select_related("client", "site").prefetch_related("tags"))
 
 
 def access_device(actor: Any, device_id: Any) -> Device:
-    """One device, or NotFound (missing and not-yours answer alike); 403 if the role may not see devices."""
-    device = get_visible(with_online(Device.objects.select_related("client", "site")), actor, device_id)
+    """One device (with its tags), or NotFound (missing and not-yours answer alike); 403 if the role may
+    not see devices."""
+    device = get_visible(with_online(Device.objects.select_related("client", "site").prefetch_related("tags")),
+                         actor, device_id)
     require(actor, "devices", "view")
     return device
+
+
+# --- Tags ------------------------------------------------------------------------------------
+
+
+def _require_staff_devices(actor: Any) -> None:
+    # Tags are the MSP's own labels: staff see all of them, portal users none (not even their devices').
+    require(actor, "devices", "view")
+    if getattr(actor, "is_portal", True):
+        require(None, "devices", "view")
+
+
+def tags_visible(actor: Any) -> QuerySet[Tag]:
+    """Every tag of the MSP with `device_count`, the devices carrying it that the actor may see."""
+    _require_staff_devices(actor)
+    visible = Device.objects.visible_to(actor).filter(tags=OuterRef("pk")).order_by().values("tags")
+    count = visible.annotate(n=Count("pk")).values("n")
+    return Tag.objects.annotate(device_count=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)))
+
+
+def access_tag(actor: Any, tag_id: Any) -> Tag:
+    """One tag (MSP-level: staff only), or NotFound."""
+    _require_staff_devices(actor)
+    try:
+        pk = int(tag_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    tag = tags_visible(actor).filter(pk=pk).first() if 0 < pk <= 2**63 - 1 else None
+    if tag is None:
+        raise NotFound()
+    return tag
+
+
+def tag_choices() -> list[tuple[str, str]]:
+    """(id, name) of every tag, by name: the choices of the device list's tag filter and of tag forms."""
+    return [(str(pk), name) for pk, name in Tag.objects.order_by("name", "pk").values_list("pk", "name")]
 
 
 def device_software(device: Device, q: str = "") -> QuerySet[SoftwareItem]:

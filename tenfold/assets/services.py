@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,11 +32,12 @@ from tenfold.assets.models import (
     SoftwareChange,
     SoftwareChangeKind,
     SoftwareItem,
+    Tag,
 )
 from tenfold.clients.models import Client, Site
 from tenfold.clients.services import check_site_of_client
 from tenfold.core import audit, events
-from tenfold.core.errors import Conflict, ValidationError
+from tenfold.core.errors import Conflict, PermissionDenied, ValidationError
 from tenfold.core.models import ActorKind
 from tenfold.core.roles import require
 from tenfold.core.writes import apply_fields, clean_or_raise, save_or_unique_error
@@ -114,6 +116,92 @@ def device_set_state(*, actor: Any, device: Device, state: str, reason: str = ""
 def device_retire(*, actor: Any, device: Device, reason: str = "") -> Device:
     """Retire a device: it leaves monitoring, billing counts and the scorecard from now on."""
     return device_set_state(actor=actor, device=device, state=DeviceState.RETIRED, reason=reason)
+
+
+# --- Tags ---------------------------------------------------------------------------------------
+
+TAG_FIELDS = ("name", "colour", "description")
+UNIQUE_TAG = _("A tag with this name already exists.")
+MAX_TAGS_PER_DEVICE = 50
+
+
+def _require_tag_write(actor: Any, action: str) -> None:
+    # Tags are the MSP's: a tag policy reaches devices of every client through them. Defining them is a
+    # policy matter (owner, admin, service manager), and never for staff restricted to some clients.
+    require(actor, "policies", action)
+    if actor.client_scope() is not None:
+        raise PermissionDenied(_("Users restricted to assigned clients cannot change the MSP's tags."))
+
+
+def _tag_save(tag: Tag, data: dict[str, Any]) -> None:
+    apply_fields(tag, TAG_FIELDS, data)
+    clean_or_raise(tag)
+    save_or_unique_error(tag, unique_message=UNIQUE_TAG, unique_field="name")
+
+
+@transaction.atomic
+def tag_create(*, actor: Any, data: dict[str, Any]) -> Tag:
+    """Define a tag devices can carry (and policies can be attached to)."""
+    _require_tag_write(actor, "add")
+    tag = Tag()
+    _tag_save(tag, data)
+    audit.record(actor, "tag.created", tag, changes=audit.snapshot(tag, list(TAG_FIELDS)))
+    return tag
+
+
+@transaction.atomic
+def tag_update(*, actor: Any, tag: Tag, data: dict[str, Any]) -> Tag:
+    """Rename a tag or change its colour or description (the devices carrying it keep it)."""
+    _require_tag_write(actor, "change")
+    before = audit.snapshot(tag, list(TAG_FIELDS))
+    _tag_save(tag, data)
+    changes = audit.diff(before, audit.snapshot(tag, list(TAG_FIELDS)))
+    if changes:
+        audit.record(actor, "tag.updated", tag, changes=changes)
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, actor: Any, tag: Tag) -> None:
+    """Delete a tag: the devices carrying it lose it. Refused while a policy is attached to it."""
+    _require_tag_write(actor, "delete")
+    device_ids = list(tag.devices.order_by("pk").values_list("pk", flat=True))
+    snapshot, tag_id = audit.snapshot(tag, list(TAG_FIELDS)), tag.pk
+    try:
+        with transaction.atomic():
+            tag.delete()
+    except ProtectedError as exc:
+        raise Conflict(_("Policies are attached to this tag: delete them or attach them elsewhere first.")) \
+            from exc
+    audit.record(actor, "tag.deleted", object_type="assets.tag", object_id=str(tag_id),
+                 changes={**snapshot, "devices": len(device_ids)})
+    events.emit("tag.deleted", payload={"tag_id": tag_id, "device_ids": device_ids})
+
+
+@transaction.atomic
+def device_set_tags(*, actor: Any, device: Device, tag_ids: list[int]) -> Device:
+    """Give a device exactly these tags (existing ones); its effective policy follows its tags."""
+    require(actor, "devices", "change")
+    wanted = set(tag_ids)
+    if len(wanted) > MAX_TAGS_PER_DEVICE:
+        raise ValidationError(_("A device carries at most %(max)s tags.") % {"max": MAX_TAGS_PER_DEVICE},
+                              field="tags")
+    found = dict(Tag.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    if len(found) != len(wanted):
+        raise ValidationError(_("Choose existing tags."), field="tags")
+    current = dict(device.tags.values_list("pk", "name"))
+    added, removed = sorted(wanted - set(current)), sorted(set(current) - wanted)
+    if not added and not removed:
+        return device
+    if removed:
+        device.tags.remove(*removed)
+    if added:
+        device.tags.add(*added)
+    audit.record(actor, "device.tags_changed", device, changes={
+        "tags": [sorted(current.values(), key=str.lower), sorted(found.values(), key=str.lower)]})
+    events.emit("device.tags_changed", client_id=device.client_id, payload={
+        "device_id": device.pk, "client_id": device.client_id, "added": added, "removed": removed})
+    return device
 
 
 # --- Agent side -------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,7 +28,9 @@ from tenfold.assets.forms import (
     DeviceEditForm,
     DeviceImportForm,
     DeviceStateForm,
+    DeviceTagsForm,
     LicenceForm,
+    TagForm,
     add_service_errors,
 )
 from tenfold.assets.models import Device, DeviceKind, DeviceState, DiscoveredDevice
@@ -60,6 +64,16 @@ def _client_choices(request: HttpRequest) -> list[tuple[str, Any]]:
     return [(str(pk), name) for pk, name in clients_visible(request.user).values_list("pk", "name")]
 
 
+def tag_chips(tags: Any) -> SafeString:
+    """Tags as coloured chips (the colour is a CSS class: the strict CSP allows no inline style)."""
+    return format_html_join(" ", '<span class="tag tag-{}">{}</span>', ((t.colour, t.name) for t in tags))
+
+
+def _device_tags(device: Device) -> SafeString | str:
+    # device.tags.all() reads the list's prefetch: no query per row.
+    return tag_chips(device.tags.all()) or "—"
+
+
 DEVICE_LIST = ListSpec(
     columns=[
         Column("status", gettext_lazy("Status"), accessor=online_label, sort="last_seen_at", badge=True,
@@ -76,10 +90,12 @@ DEVICE_LIST = ListSpec(
                accessor=lambda d: d.get_antivirus_state_display() or "—"),
         Column("pending_updates", gettext_lazy("Pending updates"), sort="pending_updates",
                accessor=lambda d: "—" if d.pending_updates is None else d.pending_updates),
+        Column("tags", gettext_lazy("Tags"), accessor=_device_tags),
     ],
     search_fields=["name", "hostname", "serial_number", "logged_in_user", "os_name", "client__name"],
     filters=[
         ChoiceFilter("client", gettext_lazy("Client"), "client_id", _client_choices),
+        ChoiceFilter("tag", gettext_lazy("Tag"), "tags", lambda r: selectors.tag_choices()),
         ChoiceFilter("kind", gettext_lazy("Kind"), "kind", lambda r: list(DeviceKind.choices)),
         ChoiceFilter("state", gettext_lazy("State"), "state", lambda r: list(DeviceState.choices)),
         ChoiceFilter("online", gettext_lazy("Status"), "is_online",
@@ -121,8 +137,10 @@ def device_detail(request: HttpRequest, device_id: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, device: Device, state_form: DeviceStateForm) -> dict[str, Any]:
     software = selectors.device_software(device)
+    tags = list(device.tags.all())
     return {
         "device": device, "online": online_label(device), "online_key": online_key(device),
+        "tags": tags, "tags_form": DeviceTagsForm(initial={"tags": tags}),
         "software": list(software[:SOFTWARE_PAGE]), "software_count": software.count(), "software_q": "",
         "history": selectors.device_state_history(device)[:50],
         "software_changes": selectors.device_software_changes(device),
@@ -208,6 +226,26 @@ def device_state(request: HttpRequest, device_id: int) -> HttpResponse:
             return redirect("assets:device_detail", device_id=device.pk)
     device = selectors.access_device(request.user, device_id)
     return render(request, "assets/device_detail.html", _detail_context(request, device, form), status=422)
+
+
+@login_required
+@require_POST
+def device_tags(request: HttpRequest, device_id: int) -> HttpResponse:
+    """Give a device exactly the ticked tags (its effective policy follows)."""
+    device = selectors.access_device(request.user, device_id)
+    _staff_only(request)
+    require(request.user, "devices", "change")
+    form = DeviceTagsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose existing tags."))
+        return redirect("assets:device_detail", device_id=device.pk)
+    try:
+        services.device_set_tags(actor=request.user, device=device, tag_ids=form.tag_ids())
+    except ValidationError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Tags saved."))
+    return redirect("assets:device_detail", device_id=device.pk)
 
 
 @login_required
@@ -497,3 +535,85 @@ def licence_delete(request: HttpRequest, licence_id: int) -> HttpResponse:
     services.licence_delete(actor=request.user, licence=licence)
     messages.success(request, _("Licence deleted."))
     return redirect("assets:licence_list", client_id=client_id)
+
+
+# --- Tags --------------------------------------------------------------------------------------
+
+TAG_LIST = ListSpec(
+    columns=[
+        Column("name", gettext_lazy("Tag"), sort="name", accessor=lambda t: tag_chips([t])),
+        Column("description", gettext_lazy("Description"), accessor=lambda t: t.description or "—"),
+        Column("device_count", gettext_lazy("Devices"), sort="device_count",
+               link=lambda t: reverse("assets:device_list") + f"?tag={t.pk}"),
+        Column("edit", "", accessor=lambda t: format_html('<a href="{}">{}</a>', reverse(
+            "assets:tag_edit", args=[t.pk]), _("Edit"))),
+    ],
+    search_fields=["name", "description"],
+    default_sort="name",
+)
+
+
+@login_required
+@require_GET
+def tag_list(request: HttpRequest) -> HttpResponse:
+    """The MSP's device tags, with how many devices carry each."""
+    _staff_only(request)
+    return render_list(request, selectors.tags_visible(request.user), TAG_LIST, template="assets/tag_list.html",
+                       context={"can_add": has_capability(request.user, "policies", "add")
+                                and request.user.client_scope() is None})  # type: ignore[union-attr]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tag_create(request: HttpRequest) -> HttpResponse:
+    """Define a new tag."""
+    _staff_only(request)
+    require(request.user, "policies", "add")
+    form = TagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tag = services.tag_create(actor=request.user, data=dict(form.cleaned_data))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Tag “%(name)s” created.") % {"name": tag.name})
+            return redirect("assets:tag_list")
+    return _form_page(request, form, title=_("New tag"), cancel_url=reverse("assets:tag_list"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tag_edit(request: HttpRequest, tag_id: int) -> HttpResponse:
+    """Rename a tag, or change its colour or description; delete it from here too."""
+    tag = selectors.access_tag(request.user, tag_id)
+    _staff_only(request)
+    require(request.user, "policies", "change")
+    form = TagForm(request.POST or None, instance=tag)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tag_update(actor=request.user, tag=tag, data=dict(form.cleaned_data))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Tag saved."))
+            return redirect("assets:tag_list")
+    return _form_page(request, form, title=_("Edit tag %(name)s") % {"name": tag.name},
+                      cancel_url=reverse("assets:tag_list"), tag=tag,
+                      can_delete=has_capability(request.user, "policies", "delete"))
+
+
+@login_required
+@require_POST
+def tag_delete(request: HttpRequest, tag_id: int) -> HttpResponse:
+    """Delete a tag (refused while a policy is attached to it)."""
+    tag = selectors.access_tag(request.user, tag_id)
+    _staff_only(request)
+    try:
+        services.tag_delete(actor=request.user, tag=tag)
+    except TenfoldError as exc:
+        if exc.status == 403:
+            raise
+        messages.error(request, str(exc.message))
+        return redirect("assets:tag_edit", tag_id=tag.pk)
+    messages.success(request, _("Tag deleted."))
+    return redirect("assets:tag_list")

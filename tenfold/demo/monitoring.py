@@ -1,5 +1,6 @@
-"""Demo monitoring: Good/Better/Best baselines on the active clients, a few client policies, alerts in every
-state on demo devices (in bulk), one maintenance window. Deterministic for a seed."""
+"""Demo monitoring: Good/Better/Best baselines on the active clients, a few client policies, two device tags
+("VIP", "Point of sale") on some demo devices with a policy each, alerts in every state on demo devices (in
+bulk), one maintenance window. Deterministic for a seed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tenfold.assets.models import Device
+from tenfold.assets.models import Device, Tag
 from tenfold.clients.models import Client
 from tenfold.monitoring.models import (
     Alert,
@@ -56,6 +57,10 @@ def seed_monitoring(rng: random.Random, clients: list[Client], technicians: list
         for policy, (_n, checks) in zip(policies, CLIENT_POLICIES, strict=False)
         for kind, name, params, severity, failures in checks])
 
+    devices_for_tags = list(Device.objects.filter(client__in=active, managed=True).exclude(state="retired")
+                            .order_by("pk"))
+    _seed_tags(rng, devices_for_tags)
+
     baseline_checks = {c.check_type: c for c in CheckDefinition.objects.filter(
         policy__baseline_tier="good", check_type__in=["cpu", "memory"])}
     devices = list(Device.objects.filter(client__in=active, managed=True).exclude(state="retired")
@@ -98,3 +103,35 @@ def seed_monitoring(rng: random.Random, clients: list[Client], technicians: list
                                          ends_at=now + timedelta(days=2, hours=4),
                                          reason="Migration du serveur de fichiers", created_by=technicians[0])
     return len(alerts)
+
+
+TAGS: list[tuple[str, str, str, str, list[tuple[str, str, dict[str, Any], str, int]]]] = [
+    ("VIP", "amber", "Postes de la direction : surveillés de plus près", "Postes VIP — surveillance renforcée", [
+        ("cpu", "CPU (VIP)", {"warn_pct": 70, "fail_pct": 90, "samples": 3}, "critical", 2),
+        ("memory", "Mémoire (VIP)", {"warn_pct": 75, "fail_pct": 90}, "critical", 2),
+    ]),
+    ("Point of sale", "teal", "Caisses enregistreuses et leurs imprimantes de tickets", "Caisses — impression", [
+        ("service", "Spouleur d'impression (caisse)", {"name": "Spooler"}, "critical", 1),
+    ]),
+]
+
+
+def _seed_tags(rng: random.Random, devices: list[Device]) -> None:
+    """Two MSP tags on a few workstations and laptops, each with its tag policy (Windows-only checks: the
+    real local agent of `make run` carries no tag, and the simulated devices are Windows)."""
+    tags = Tag.objects.bulk_create([Tag(name=name, colour=colour, description=description)
+                                    for name, colour, description, _p, _c in TAGS])
+    desks = [d for d in devices if d.kind in ("workstation", "laptop")]
+    chosen = rng.sample(desks, k=min(16, len(desks)))
+    links = [Device.tags.through(device_id=d.pk, tag_id=tags[0].pk) for d in chosen[:8]]
+    links += [Device.tags.through(device_id=d.pk, tag_id=tags[1].pk) for d in chosen[6:]]  # two carry both
+    Device.tags.through.objects.bulk_create(links)
+    policies = Policy.objects.bulk_create([
+        Policy(name=policy_name, scope=PolicyScope.TAG, tag=tag, collectors={},
+               description="Politique de démonstration, attachée à un tag")
+        for tag, (_n, _c, _d, policy_name, _checks) in zip(tags, TAGS, strict=True)])
+    CheckDefinition.objects.bulk_create([
+        CheckDefinition(policy=policy, check_type=kind, name=name, params=params, severity=severity,
+                        failures_before_alert=failures, interval_s=300, os_family="windows")
+        for policy, (_n, _c, _d, _p, checks) in zip(policies, TAGS, strict=True)
+        for kind, name, params, severity, failures in checks])

@@ -43,6 +43,7 @@ class PolicyFilters(Schema):
     q: str | None = None
     scope: PolicyScope | None = None
     client_id: int | None = None
+    tag_id: int | None = None
     ordering: str | None = None
     page: int = 1
     page_size: int | None = None
@@ -84,6 +85,8 @@ def list_policies(request: HttpRequest, filters: Query[PolicyFilters]) -> Any:
         queryset = queryset.filter(scope=filters.scope)
     if filters.client_id:
         queryset = queryset.filter(client_id=filters.client_id)
+    if filters.tag_id:
+        queryset = queryset.filter(tag_id=filters.tag_id)
     queryset = queryset.order_by(*ordering_param(filters.ordering, {"name": "name", "scope": "scope",
                                                                     "created_at": "created_at"}, "name"))
     return paginate(queryset, filters.page, filters.page_size)
@@ -244,7 +247,8 @@ def device_policy(request: HttpRequest, device_id: int) -> Any:
             "collectors": effective.collectors,
             "sources": [{"check_id": s.check.pk, "check_name": s.check.name, "check_type": s.check.check_type,
                          "enabled": s.check.enabled, "policy_id": s.policy.pk, "policy_name": s.policy.name,
-                         "scope": s.scope, "replaces": [c.pk for c in s.replaces]} for s in effective.sources]}
+                         "scope": s.scope, "tag_id": s.policy.tag_id, "replaces": [c.pk for c in s.replaces]}
+                        for s in effective.sources]}
 
 
 def _compliance(client: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ class MonitoringConfig(AppConfig):
         from tenfold.agents import hooks
         from tenfold.core import events, navigation, scheduler
         from tenfold.core.roles import has_capability
-        from tenfold.monitoring import notifications, policies
+        from tenfold.monitoring import notifications, policies, services
 
         navigation.register(navigation.NavItem("alerts", _("Alerts"), "monitoring:alert_list", "devices", order=25))
         navigation.register(navigation.NavItem("policies", _("Policies"), "monitoring:policy_list", "policies",
@@ -26,8 +26,13 @@ class MonitoringConfig(AppConfig):
             "monitoring.rollup", "tenfold.monitoring.tasks.rollup_history", "7 * * * *"))
         scheduler.register_builtin(scheduler.BuiltinSchedule(
             "monitoring.retention", "tenfold.monitoring.tasks.prune_raw_history", "37 3 * * *"))
+        scheduler.register_builtin(scheduler.BuiltinSchedule(
+            "monitoring.partitions", "tenfold.monitoring.tasks.maintain_partitions", "23 * * * *"))
         hooks.register_policy_provider(policies.policy_for_device)
         events.register("alert.raised", "monitoring.notify_critical", notifications.on_alert_raised)
+        # A device's tags decide its tag policies: a change of tags invalidates the cached device policies.
+        events.register("device.tags_changed", "monitoring.tags_changed", services.on_tags_changed)
+        events.register("tag.deleted", "monitoring.tag_deleted", services.on_tags_changed)
 
         def open_alerts(user: Any) -> dict[str, Any] | None:
             if user.is_portal or not has_capability(user, "devices", "view"):

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tenfold.assets.models import Device, OsFamily
+from tenfold.assets.models import Device, OsFamily, Tag
 from tenfold.clients.models import Client, Site
 from tenfold.core.forms import add_service_errors as shared_add_service_errors
 from tenfold.monitoring.checktypes import BACKUP_TOOLS, CheckType, params_for
@@ -55,7 +55,7 @@ class PolicyForm(CollectorsMixin):
     name = forms.CharField(label=_("name"), max_length=200)
     description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     enabled = forms.BooleanField(label=_("enabled"), required=False, initial=True)
-    field_order = ["name", "description", "scope", "client", "site", "device", "enabled"]
+    field_order = ["name", "description", "scope", "client", "tag", "site", "device", "enabled"]
 
     def __init__(self, *args: Any, actor: Any, creating: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,6 +65,9 @@ class PolicyForm(CollectorsMixin):
             self.fields["scope"] = forms.ChoiceField(label=_("applies to"), choices=scopes, initial="client")
             self.fields["client"] = forms.ModelChoiceField(
                 label=_("client"), required=False, queryset=Client.objects.visible_to(actor).order_by("name"))
+            self.fields["tag"] = forms.ModelChoiceField(
+                label=_("tag"), required=False, queryset=Tag.objects.order_by("name", "pk"),
+                help_text=_("Every device carrying this tag, whatever its client."))
             self.fields["site"] = forms.ModelChoiceField(
                 label=_("site"), required=False,
                 queryset=Site.objects.visible_to(actor).select_related("client").order_by("client__name", "name"))
@@ -79,7 +82,7 @@ class PolicyForm(CollectorsMixin):
         if self.creating:
             scope = self.cleaned_data["scope"]
             data["scope"] = scope
-            for key in ("client", "site", "device"):
+            for key in ("client", "tag", "site", "device"):
                 value = self.cleaned_data.get(key)
                 if key == scope and value is not None:
                     data[f"{key}_id"] = value.pk

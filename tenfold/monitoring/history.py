@@ -10,6 +10,12 @@ ids, and only rows a final rollup counted (a day rolled up after it ended, ids a
 recorded) and, for check results, only ids the alert evaluator has passed (`EvaluationCursor`). A day
 whose pruning started is never rolled up again, so a rollup is never recomputed from partial raw data.
 
+On PostgreSQL the raw tables are partitioned by day (`partitions.py`): `prune_raw()` drops a whole expired
+day's partition instead, under the same guards, checked while the table is locked against inserts (every
+row in it counted by a final rollup, every result evaluated); a day whose partition holds rows its last
+rollup did not count is rolled up again first. Rows of days without a partition (the default partition)
+are deleted in batches as on SQLite.
+
 Known limit (the evaluator's, see evaluation.py): on PostgreSQL a check-in transaction holding a lower id
 may commit just after a rollup read the highest id; the row is counted by the next rollup of its day
 (hourly for today and yesterday), but if it was the day's last rollup it is pruned uncounted.
@@ -23,12 +29,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import DateField, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenfold.assets.models import CheckResult, Device, MetricSample
+from tenfold.monitoring import partitions
 from tenfold.monitoring.models import CheckDaily, DeviceMetricDaily, EvaluationCursor, HistoryDay
 
 DELETE_BATCH = 10_000
@@ -169,7 +176,10 @@ def prune_raw(now_day: date | None = None) -> PruneReport:
     cutoff = now_day - timedelta(days=settings.TENFOLD_RAW_RETENTION_DAYS)
     evaluated = EvaluationCursor.objects.filter(pk=1).values_list("last_result_id", flat=True).first() or 0
     report = PruneReport()
-    for marker in HistoryDay.objects.filter(day__lt=cutoff, prune_done=False).order_by("day"):
+    kept: set[date] = set()
+    if partitions.is_partitioned(partitions.RESULTS) and partitions.is_partitioned(partitions.SAMPLES):
+        kept = _drop_expired_partitions(cutoff, evaluated, report)
+    for marker in HistoryDay.objects.filter(day__lt=cutoff, prune_done=False).exclude(day__in=kept).order_by("day"):
         if not is_final(marker):
             report.waiting.append(marker.day)
             continue
@@ -190,6 +200,61 @@ def prune_raw(now_day: date | None = None) -> PruneReport:
         else:
             report.waiting.append(marker.day)
     return report
+
+
+def _drop_expired_partitions(cutoff: date, evaluated: int, report: PruneReport) -> set[date]:
+    """PostgreSQL: drop the day partitions older than `cutoff` whose rows are all counted and evaluated;
+    returns the days whose partitions are kept for a later run."""
+    by_table = {table: set(partitions.partition_days(table)) for table in partitions.RAW_TABLES}
+    kept: set[date] = set()
+    for day in sorted({d for days in by_table.values() for d in days if d < cutoff}):
+        samples, results, done = _drop_day(day, evaluated, [t for t in partitions.RAW_TABLES if day in by_table[t]])
+        report.samples += samples
+        report.results += results
+        if done:
+            report.days.append(day)
+        else:
+            kept.add(day)
+            report.waiting.append(day)
+    return kept
+
+
+def _drop_day(day: date, evaluated: int, present: list[str]) -> tuple[int, int, bool]:
+    """Drop one expired day's partitions (of the tables in `present`): (samples dropped, results dropped,
+    whether the day is done); a partition whose rows are not all counted and evaluated waits."""
+    tops = {t: partitions.max_id(t, day) for t in present}
+    marker = HistoryDay.objects.filter(day=day).first()
+    if any(top is not None for top in tops.values()) and (marker is None or (marker.pruned_at is None and (
+            not is_final(marker) or (tops.get(partitions.SAMPLES) or 0) > marker.max_sample_id
+            or (tops.get(partitions.RESULTS) or 0) > marker.max_result_id))):
+        # Not rolled up after it ended, or rows arrived after its last rollup: the day ended long ago, so
+        # rolling it up now counts every row before the partition goes.
+        rollup_day(day)
+    counts = {t: partitions.row_count(t, day) for t in present}
+    dropped = {t: 0 for t in partitions.RAW_TABLES}
+    done = True
+    for table in present:
+        try:
+            with transaction.atomic():
+                partitions.lock_for_drop(table)
+                top = partitions.max_id(table, day)
+                marker = HistoryDay.objects.select_for_update().filter(day=day).first()
+                if top is not None:
+                    counted = (marker.max_sample_id if table == partitions.SAMPLES else marker.max_result_id) \
+                        if marker is not None else 0
+                    if marker is None or (marker.pruned_at is None and top > counted) or (
+                            table == partitions.RESULTS and top > evaluated):
+                        done = False  # not counted or not evaluated yet: the next run looks again
+                        continue
+                partitions.drop_day_partition(table, day)
+                dropped[table] = counts[table]
+                if marker is not None and marker.pruned_at is None:
+                    HistoryDay.objects.filter(pk=marker.pk).update(pruned_at=timezone.now())
+        except OperationalError:  # the table's lock could not be had in time: the next run tries again
+            done = False
+    if done:
+        HistoryDay.objects.filter(day=day).update(prune_done=True)
+    return dropped[partitions.SAMPLES], dropped[partitions.RESULTS], done
 
 
 # --- Charts --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenfold.assets.models import Device, OsFamily
+from tenfold.assets.models import Device, OsFamily, Tag
 from tenfold.clients.models import Client, Site
 from tenfold.core.models import TimeStampedModel
 from tenfold.core.tenancy import ClientOwnedQuerySet
@@ -25,13 +25,15 @@ MIN_INTERVAL_S, MAX_INTERVAL_S = 30, 86400
 class PolicyScope(models.TextChoices):
     GLOBAL = "global", _("Every device")
     CLIENT = "client", _("A client")
+    TAG = "tag", _("Devices with a tag")
     SITE = "site", _("A site")
     DEVICE = "device", _("A device")
     BASELINE = "baseline", _("Baseline of a plan tier")
 
 
-SCOPE_RANK = {PolicyScope.GLOBAL: 0, PolicyScope.BASELINE: 1, PolicyScope.CLIENT: 2, PolicyScope.SITE: 3,
-              PolicyScope.DEVICE: 4}
+# The merge order of the effective policy, broadest first: a later scope overrides an earlier one.
+SCOPE_RANK = {PolicyScope.GLOBAL: 0, PolicyScope.BASELINE: 1, PolicyScope.CLIENT: 2, PolicyScope.TAG: 3,
+              PolicyScope.SITE: 4, PolicyScope.DEVICE: 5}
 
 
 class MspOrClientQuerySet(ClientOwnedQuerySet[Any]):
@@ -50,11 +52,12 @@ class MspOrClientQuerySet(ClientOwnedQuerySet[Any]):
 
 
 class Policy(TimeStampedModel):
-    """A set of checks and collector settings attached globally, to a client, a site or a device; the
-    three baseline policies (one per plan tier) reach a client's devices through ClientBaseline.
+    """A set of checks and collector settings attached globally, to a client, to the devices carrying a
+    tag, to a site or to a device; the three baseline policies (one per plan tier) reach a client's
+    devices through ClientBaseline.
 
-    A site or device policy also names its client: that client owns it (tenancy); a global or baseline
-    policy is MSP-level."""
+    A site or device policy also names its client: that client owns it (tenancy); a global, tag or
+    baseline policy is MSP-level (tags are the MSP's, and a tag reaches devices of every client)."""
 
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -65,6 +68,9 @@ class Policy(TimeStampedModel):
                              related_name="policies")
     device = models.ForeignKey(Device, verbose_name=_("device"), null=True, blank=True, on_delete=models.CASCADE,
                                related_name="policies")
+    # PROTECT: deleting a tag never silently deletes the policies attached to it.
+    tag = models.ForeignKey(Tag, verbose_name=_("tag"), null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="policies")
     baseline_tier = models.CharField(_("baseline of tier"), max_length=10, choices=Tier.choices, null=True,
                                      blank=True, unique=True)
     collectors = models.JSONField(_("collectors"), default=dict, blank=True,
@@ -81,17 +87,20 @@ class Policy(TimeStampedModel):
             models.CheckConstraint(
                 condition=(
                     (Q(scope="global", client__isnull=True, site__isnull=True, device__isnull=True,
-                       baseline_tier__isnull=True))
+                       tag__isnull=True, baseline_tier__isnull=True))
                     | Q(scope="baseline", client__isnull=True, site__isnull=True, device__isnull=True,
-                        baseline_tier__isnull=False)
+                        tag__isnull=True, baseline_tier__isnull=False)
                     | Q(scope="client", client__isnull=False, site__isnull=True, device__isnull=True,
-                        baseline_tier__isnull=True)
+                        tag__isnull=True, baseline_tier__isnull=True)
+                    | Q(scope="tag", client__isnull=True, site__isnull=True, device__isnull=True,
+                        tag__isnull=False, baseline_tier__isnull=True)
                     | Q(scope="site", client__isnull=False, site__isnull=False, device__isnull=True,
-                        baseline_tier__isnull=True)
+                        tag__isnull=True, baseline_tier__isnull=True)
                     | Q(scope="device", client__isnull=False, site__isnull=True, device__isnull=False,
-                        baseline_tier__isnull=True)),
+                        tag__isnull=True, baseline_tier__isnull=True)),
                 name="monitoring_policy_scope_target",
-                violation_error_message=_("A policy names exactly the client, site or device its scope needs.")),
+                violation_error_message=_("A policy names exactly the client, tag, site or device its scope "
+                                          "needs.")),
         ]
         indexes = [models.Index(fields=["scope", "client"], name="monitoring_policy_scope_client")]
 
@@ -110,6 +119,8 @@ class Policy(TimeStampedModel):
             return f"{self.client} / {self.site}"
         if self.scope == PolicyScope.CLIENT and self.client is not None:
             return str(self.client)
+        if self.scope == PolicyScope.TAG and self.tag is not None:
+            return str(_("Tag %(name)s") % {"name": self.tag.name})
         if self.scope == PolicyScope.BASELINE:
             return str(Tier(self.baseline_tier).label) if self.baseline_tier else ""
         return str(_("Every device"))

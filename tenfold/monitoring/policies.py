@@ -1,7 +1,8 @@
-"""The effective policy of a device: the global, baseline, client, site and device policies merged, with
-where each part comes from; and the fast, cached provider the agent check-in asks.
+"""The effective policy of a device: the global, baseline, client, tag, site and device policies merged,
+with where each part comes from; and the fast, cached provider the agent check-in asks.
 
-Precedence, broadest first: global < baseline (the client's tier and those below it) < client < site <
+Precedence, broadest first: global < baseline (the client's tier and those below it) < client < tag (the
+policies of every tag the device carries; between two of them, the one created last wins) < site <
 device. A narrower check of the same type and target (checktypes.target_of) replaces a broader one; a
 narrower *disabled* check switches the broader one off. Collectors are overridden key by key.
 """
@@ -12,7 +13,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,28 +104,42 @@ def merge(policies: Iterable[Policy], os_family: str = "") -> EffectivePolicy:
 
 
 def _applicable(client_ids: Iterable[int], site_ids: Iterable[int], device_ids: Iterable[int],
-                tiers: Iterable[str]) -> list[Policy]:
+                tiers: Iterable[str], tag_ids: Iterable[int] = ()) -> list[Policy]:
     """Enabled policies that may apply to these devices, with their checks, in two queries."""
     condition = Q(scope=PolicyScope.GLOBAL)
     condition |= Q(scope=PolicyScope.CLIENT, client_id__in=list(client_ids))
     condition |= Q(scope=PolicyScope.SITE, site_id__in=list(site_ids))
     condition |= Q(scope=PolicyScope.DEVICE, device_id__in=list(device_ids))
-    tiers = list(tiers)
+    tiers, tag_ids = list(tiers), list(tag_ids)
     if tiers:
         condition |= Q(scope=PolicyScope.BASELINE, baseline_tier__in=tiers)
-    return list(Policy.objects.filter(condition, enabled=True).prefetch_related("checks"))
+    if tag_ids:
+        condition |= Q(scope=PolicyScope.TAG, tag_id__in=tag_ids)
+    return list(Policy.objects.filter(condition, enabled=True).select_related("tag").prefetch_related("checks"))
 
 
-def _applies(policy: Policy, device_id: int, site_id: int | None, client_id: int, tiers: list[str]) -> bool:
+def _applies(policy: Policy, device_id: int, site_id: int | None, client_id: int, tiers: list[str],
+             tag_ids: Collection[int] = ()) -> bool:
     if policy.scope == PolicyScope.GLOBAL:
         return True
     if policy.scope == PolicyScope.BASELINE:
         return policy.baseline_tier in tiers
     if policy.scope == PolicyScope.CLIENT:
         return policy.client_id == client_id
+    if policy.scope == PolicyScope.TAG:
+        return policy.tag_id in tag_ids
     if policy.scope == PolicyScope.SITE:
         return site_id is not None and policy.site_id == site_id
     return policy.device_id == device_id
+
+
+def _device_tags(device_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The tag ids each device carries, in one query."""
+    tags: dict[int, set[int]] = {}
+    links = Device.tags.through.objects.filter(device_id__in=list(device_ids)).values_list("device_id", "tag_id")
+    for device_id, tag_id in links:
+        tags.setdefault(device_id, set()).add(tag_id)
+    return tags
 
 
 def client_tier(client_id: int) -> str | None:
@@ -133,10 +148,12 @@ def client_tier(client_id: int) -> str | None:
 
 
 def effective_policy(device: Device) -> EffectivePolicy:
-    """The effective policy of one device."""
+    """The effective policy of one device (its tags are read here: the device may come without them)."""
     tiers = tiers_up_to(client_tier(device.client_id))
-    policies = _applicable([device.client_id], [device.site_id] if device.site_id else [], [device.pk], tiers)
-    return merge([p for p in policies if _applies(p, device.pk, device.site_id, device.client_id, tiers)],
+    tag_ids = _device_tags([device.pk]).get(device.pk, set())
+    policies = _applicable([device.client_id], [device.site_id] if device.site_id else [], [device.pk], tiers,
+                           tag_ids)
+    return merge([p for p in policies if _applies(p, device.pk, device.site_id, device.client_id, tiers, tag_ids)],
                  device.os_family)
 
 
@@ -147,13 +164,15 @@ def effective_policies(devices: list[Device]) -> dict[int, EffectivePolicy]:
     client_ids = {d.client_id for d in devices}
     tier_of = dict(ClientBaseline.objects.filter(client_id__in=client_ids).values_list("client_id", "tier"))
     all_tiers = {t for tier in tier_of.values() for t in tiers_up_to(tier)}
+    tags_of = _device_tags([d.pk for d in devices])
     policies = _applicable(client_ids, {d.site_id for d in devices if d.site_id}, [d.pk for d in devices],
-                           all_tiers)
+                           all_tiers, {t for tags in tags_of.values() for t in tags})
     result = {}
     for device in devices:
         tiers = tiers_up_to(tier_of.get(device.client_id))
+        tag_ids = tags_of.get(device.pk, set())
         result[device.pk] = merge([p for p in policies
-                                   if _applies(p, device.pk, device.site_id, device.client_id, tiers)],
+                                   if _applies(p, device.pk, device.site_id, device.client_id, tiers, tag_ids)],
                                   device.os_family)
     return result
 

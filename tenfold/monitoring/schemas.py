@@ -62,6 +62,7 @@ class PolicyOut(Schema):
     client_id: int | None
     site_id: int | None
     device_id: int | None
+    tag_id: int | None
     baseline_tier: Tier | None
     collectors: dict[str, Any]
     enabled: bool
@@ -80,6 +81,7 @@ class PolicyIn(InputSchema):
     client_id: int | None = ID
     site_id: int | None = ID
     device_id: int | None = ID
+    tag_id: int | None = ID
     collectors: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
 
@@ -147,6 +149,7 @@ class SourceOut(Schema):
     policy_id: int
     policy_name: str
     scope: str
+    tag_id: int | None = Field(default=None, description="The tag of a tag policy (scope `tag`).")
     replaces: list[int]
 
 

@@ -33,13 +33,13 @@ from tenfold.monitoring.policies import EffectivePolicy, effective_policies, tie
 def policies_visible(actor: Any) -> QuerySet[Policy]:
     """Policies the actor may see: MSP-level ones and those of the clients in their scope."""
     require(actor, "policies", "view")
-    return Policy.objects.visible_to(actor).select_related("client", "site", "device").annotate(
+    return Policy.objects.visible_to(actor).select_related("client", "site", "device", "tag").annotate(
         check_count=Count("checks"))
 
 
 def access_policy(actor: Any, policy_id: Any) -> Policy:
     """One policy, or NotFound (missing and not-yours answer alike)."""
-    policy = get_visible(Policy.objects.select_related("client", "site", "device"), actor, policy_id)
+    policy = get_visible(Policy.objects.select_related("client", "site", "device", "tag"), actor, policy_id)
     require(actor, "policies", "view")
     return policy
 

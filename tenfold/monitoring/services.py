@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenfold.assets.models import Device
+from tenfold.assets.models import Device, Tag
 from tenfold.clients.models import Client, Site
 from tenfold.clients.services import check_site_of_client
 from tenfold.core import audit, events
@@ -72,11 +72,22 @@ def _require_policy_write(actor: Any, action: str, policy_client_id: int | None)
 def _resolve_target(actor: Any, scope: str, data: dict[str, Any]) -> dict[str, Any]:
     """The client/site/device of a new policy, checked against what the actor may see."""
     client_id, site_id, device_id = data.get("client_id"), data.get("site_id"), data.get("device_id")
-    target: dict[str, Any] = {"client": None, "site": None, "device": None}
+    tag_id = data.get("tag_id")
+    target: dict[str, Any] = {"client": None, "site": None, "device": None, "tag": None}
     not_found = _("Choose one of the %(what)s you may see.")
+    if tag_id and scope != PolicyScope.TAG:
+        raise ValidationError(_("Only a tag policy names a tag."), field="scope")
     if scope == PolicyScope.GLOBAL:
         if client_id or site_id or device_id:
             raise ValidationError(_("A policy for every device names no client, site or device."), field="scope")
+    elif scope == PolicyScope.TAG:
+        if client_id or site_id or device_id:
+            raise ValidationError(_("A tag policy names no client, site or device: it reaches every device "
+                                    "carrying the tag."), field="scope")
+        tag = Tag.objects.filter(pk=tag_id).first() if tag_id else None
+        if tag is None:
+            raise ValidationError(not_found % {"what": _("tags")}, field="tag")
+        target["tag"] = tag
     elif scope == PolicyScope.CLIENT:
         if site_id or device_id:
             raise ValidationError(_("A client policy names no site or device."), field="scope")
@@ -103,9 +114,9 @@ def _resolve_target(actor: Any, scope: str, data: dict[str, Any]) -> dict[str, A
 
 @transaction.atomic
 def policy_create(*, actor: Any, data: dict[str, Any]) -> Policy:
-    """Create a policy for every device, a client, a site or a device."""
+    """Create a policy for every device, a client, the devices carrying a tag, a site or a device."""
     data = {k: _strip(v) for k, v in data.items()}
-    _unknown(data, (*POLICY_FIELDS, "scope", "client_id", "site_id", "device_id"))
+    _unknown(data, (*POLICY_FIELDS, "scope", "client_id", "site_id", "device_id", "tag_id"))
     scope = data.get("scope") or PolicyScope.CLIENT
     require(actor, "policies", "add")
     target = _resolve_target(actor, scope, data)
@@ -120,7 +131,7 @@ def policy_create(*, actor: Any, data: dict[str, Any]) -> Policy:
     _full_clean(policy, errors)
     policy.save()
     audit.record(actor, "policy.created", policy, changes=audit.snapshot(
-        policy, ["name", "description", "scope", "client", "site", "device", "collectors", "enabled"]))
+        policy, ["name", "description", "scope", "client", "site", "device", "tag", "collectors", "enabled"]))
     bump_generation()
     return policy
 
@@ -163,6 +174,12 @@ def policy_delete(*, actor: Any, policy: Policy) -> None:
     policy.delete()
     audit.record(actor, "policy.deleted", object_type="monitoring.policy", object_id=str(policy_id),
                  client_id=client_id, changes=snapshot)
+    bump_generation()
+
+
+def on_tags_changed(event: Any) -> None:
+    """`device.tags_changed` / `tag.deleted` (emitted by assets): the devices' effective policies may have
+    changed with their tags, so every cached device policy is dropped once this delivery commits."""
     bump_generation()
 
 
@@ -361,12 +378,16 @@ def window_delete(*, actor: Any, window: MaintenanceWindow) -> None:
 
 
 @transaction.atomic
-def baseline_apply(*, actor: Any, client: Client, tier: str) -> ClientBaseline:
+def baseline_apply(*, actor: Any, client: Client, tier: str, authority: str = "") -> ClientBaseline:
     """Apply a plan tier's baseline (that tier's policies and those below it) to a client's devices.
 
-    The contracts work calls it when a contract is signed; doing it again with the same tier changes
-    nothing and writes nothing."""
-    require(actor, "policies", "change")
+    Doing it again with the same tier changes nothing and writes nothing. `authority` names what makes
+    the change legitimate when it is not the actor's own right to change policies: a signed contract
+    (P4.5: selling a tier applies its policies, and those who sign contracts may not change policies by
+    themselves). The caller has checked its own right; the audit row names the actor (None: the system,
+    e.g. a scheduled addendum) and the authority."""
+    if not authority:
+        require(actor, "policies", "change")
     if tier not in Tier.values:
         raise ValidationError(_("Choose a tier: good, better or best."), field="tier")
     if not Client.objects.filter(pk=client.pk).exists():
@@ -381,7 +402,10 @@ def baseline_apply(*, actor: Any, client: Client, tier: str) -> ClientBaseline:
                 client=client, defaults={"tier": tier, "applied_by": actor if getattr(actor, "pk", None) else None})
     except IntegrityError as exc:  # applied concurrently: the other one won, try again
         raise Conflict(_("The baseline was changed at the same time; try again.")) from exc
-    audit.record(actor, "baseline.applied", baseline, client_id=client.pk, changes={"tier": [previous, tier]})
+    changes: dict[str, Any] = {"tier": [previous, tier]}
+    if authority:
+        changes["authority"] = authority
+    audit.record(actor, "baseline.applied", baseline, client_id=client.pk, changes=changes)
     events.emit("baseline.applied", client_id=client.pk,
                 payload={"client_id": client.pk, "tier": tier, "previous_tier": previous})
     bump_generation()

@@ -45,3 +45,12 @@ def prune_raw_history() -> dict[str, Any]:
     report = prune_raw()
     return {"samples": report.samples, "results": report.results,
             "days": [d.isoformat() for d in report.days], "waiting": [d.isoformat() for d in report.waiting]}
+
+
+@task()
+def maintain_partitions() -> dict[str, Any]:
+    """PostgreSQL: create the raw tables' partitions of yesterday, today and the days ahead (and their
+    default partitions); hourly, so a missed run costs nothing. Nothing to do on SQLite."""
+    from tenfold.monitoring.partitions import ensure_partitions
+
+    return {"created": ensure_partitions()}

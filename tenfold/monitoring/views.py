@@ -69,7 +69,7 @@ POLICY_LIST = ListSpec(
         Column("enabled", gettext_lazy("Enabled"), sort="enabled",
                accessor=lambda p: _("Yes") if p.enabled else _("No")),
     ],
-    search_fields=["name", "description", "client__name", "device__name", "site__name"],
+    search_fields=["name", "description", "client__name", "device__name", "site__name", "tag__name"],
     filters=[ChoiceFilter("scope", gettext_lazy("Applies to"), "scope", lambda r: list(PolicyScope.choices)),
              ChoiceFilter("client", gettext_lazy("Client"), "client_id", _clients)],
     default_sort="name",
@@ -211,7 +211,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     """New policy: for every device, a client, a site or a device."""
     _staff_only(request, "policies")
     require(request.user, "policies", "add")
-    initial = {k: request.GET[k] for k in ("scope", "client", "site", "device") if request.GET.get(k)}
+    initial = {k: request.GET[k] for k in ("scope", "client", "tag", "site", "device") if request.GET.get(k)}
     form = PolicyForm(request.POST or None, actor=request.user, creating=True, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

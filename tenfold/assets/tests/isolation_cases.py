@@ -9,7 +9,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tenfold.assets.models import Device, DeviceStateChange, DiscoveredDevice, Licence, SoftwareItem
+from tenfold.assets.models import Device, DeviceStateChange, DiscoveredDevice, Licence, SoftwareItem, Tag
 from tenfold.core.isolation import Case, World, register
 
 MODELS = (Device, DeviceStateChange, SoftwareItem)
@@ -159,4 +159,57 @@ register(
          models=EXTRA_MODELS),
     Case("api:POST /api/v1/clients/{client_id}/device-import", "create", "devices", "add", params=client_params,
          body=lambda w: {"content_base64": base64.b64encode(CSV).decode(), "confirm": True}, models=EXTRA_MODELS),
+)
+
+
+# --- Tags (MSP-level labels; a device's tags are its client's data) ---------------------------------
+
+TAG_NAME = "ISO-TAG-5108"
+TAG_MODELS = (Tag, Device, Device.tags.through)
+
+
+def tag_a(world: World) -> Tag:
+    if "tag_a" not in world.extra:
+        world.extra["tag_a"] = Tag.objects.create(name=TAG_NAME, colour="red")
+    return world.extra["tag_a"]
+
+
+def tag_params(world: World) -> dict[str, Any]:
+    return {"tag_id": tag_a(world).pk}
+
+
+def device_with_tag_params(world: World) -> dict[str, Any]:
+    tag_a(world)
+    return device_params(world)
+
+
+def device_tag_leak(world: World) -> str:
+    # client A's device carries the tag: users who cannot see client A must not find the device through it
+    device_a(world).tags.add(tag_a(world))
+    return DEVICE_A_NAME
+
+
+register(
+    Case("ui:assets:tag_list", "list", "devices", staff_only=True, client_owned=False, leak=device_tag_leak,
+         note="Tags are the MSP's; the device count only counts devices the user may see."),
+    Case("ui:assets:tag_create", "create", "policies", "add", method="POST",
+         body=lambda w: {"name": "VIP", "colour": "amber"}, models=TAG_MODELS, staff_only=True, client_owned=False,
+         note="An MSP-level record: restricted staff may not define tags."),
+    Case("ui:assets:tag_edit", "object", "policies", "change", method="POST", params=tag_params,
+         body=lambda w: {"name": "Renamed tag", "colour": "blue"}, models=TAG_MODELS, staff_only=True,
+         client_owned=False),
+    Case("ui:assets:tag_delete", "object", "policies", "delete", method="POST", params=tag_params,
+         models=TAG_MODELS, staff_only=True, client_owned=False),
+    Case("ui:assets:device_tags", "object", "devices", "change", method="POST", params=device_with_tag_params,
+         body=lambda w: {"tags": [str(tag_a(w).pk)]}, models=TAG_MODELS, staff_only=True),
+    # API
+    Case("api:GET /api/v1/tags", "list", "devices", staff_only=True, client_owned=False, leak=device_tag_leak),
+    Case("api:POST /api/v1/tags", "create", "policies", "add", body=lambda w: {"name": "Point of sale"},
+         models=TAG_MODELS, staff_only=True, client_owned=False),
+    Case("api:GET /api/v1/tags/{tag_id}", "object", "devices", params=tag_params, staff_only=True,
+         client_owned=False),
+    Case("api:PATCH /api/v1/tags/{tag_id}", "object", "policies", "change", params=tag_params,
+         body=lambda w: {"colour": "green"}, models=TAG_MODELS, staff_only=True, client_owned=False),
+    Case("api:DELETE /api/v1/tags/{tag_id}", "object", "policies", "delete", params=tag_params, models=TAG_MODELS,
+         staff_only=True, client_owned=False),
 )

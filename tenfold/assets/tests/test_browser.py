@@ -63,3 +63,32 @@ def test_discovered_printer_becomes_a_device(page: Page, live_server) -> None:
     device = Device.objects.get(name="brn-imp-accueil")
     assert (device.vendor, device.managed) == ("Brother", False)
     assert DiscoveredDevice.objects.get(pk=row.pk).matched_device_id == device.pk
+
+
+def test_a_tag_is_defined_put_on_a_device_and_filters_the_list(page: Page, live_server) -> None:
+    from tenfold.assets.models import Tag
+
+    # given two devices of a client
+    client = Client.objects.create(name="Boulangerie Martin", status="active")
+    till = Device.objects.create(client=client, name="CAISSE-01")
+    Device.objects.create(client=client, name="PC-ACCUEIL")
+    browser_log_in(page, live_server.url, make_staff("service_manager"))
+    # when the service manager defines a tag from the device list
+    page.goto(f"{live_server.url}/devices/")
+    page.click("[data-testid=tags-link]")
+    page.click("[data-testid=new-tag]")
+    page.fill("input[name=name]", "Point of sale")
+    page.select_option("select[name=colour]", "teal")
+    page.click("[data-testid=save]")
+    expect(page.locator(".message-success")).to_contain_text("Point of sale")
+    # and ticks it on the till's page
+    page.goto(f"{live_server.url}/devices/{till.pk}/")
+    page.click("text=Edit tags")
+    page.check("[data-testid=tags-form] input[type=checkbox]")
+    page.click("text=Save tags")
+    # then the till shows the tag, and the tag filters the device list
+    expect(page.locator("[data-testid=device-tags] .tag-teal")).to_have_text("Point of sale")
+    page.click("[data-testid=device-tags] .tag-teal")
+    expect(page.locator("#list-results")).to_contain_text("CAISSE-01")
+    expect(page.locator("#list-results")).not_to_contain_text("PC-ACCUEIL")
+    assert list(Tag.objects.get(name="Point of sale").devices.values_list("name", flat=True)) == ["CAISSE-01"]
