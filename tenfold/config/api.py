@@ -11,10 +11,12 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from tenfold.accounts.api import router as accounts_router
 from tenfold.accounts.auth import ApiKeyAuth, SessionAuth
-from tenfold.assets.api import discovered_router, import_router, licences_router
+from tenfold.assets.api import discovered_router, import_router, licences_router, tags_router
 from tenfold.assets.api import router as devices_router
+from tenfold.catalog.api import router as catalog_router
 from tenfold.clients.api import contacts_router, sites_router
 from tenfold.clients.api import router as clients_router
+from tenfold.contracts import api as contracts_api
 from tenfold.core.errors import TenfoldError
 from tenfold.monitoring import api as monitoring_api
 
@@ -81,6 +83,7 @@ api.add_router("/contacts", contacts_router)
 api.add_router("/devices", devices_router)
 api.add_router("/discovered-devices", discovered_router)
 api.add_router("/licences", licences_router)
+api.add_router("/tags", tags_router)
 api.add_router("/clients", import_router)
 api.add_router("/policies", monitoring_api.policies_router)
 api.add_router("/checks", monitoring_api.checks_router)
@@ -88,4 +91,15 @@ api.add_router("/alerts", monitoring_api.alerts_router)
 api.add_router("/maintenance-windows", monitoring_api.windows_router)
 api.add_router("/devices", monitoring_api.devices_router)
 api.add_router("/clients", monitoring_api.clients_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/contracts", contracts_api.router)
+api.add_router("/contract-addons", contracts_api.addons_router)
+api.add_router("/contract-coverage", contracts_api.coverage_router)
+api.add_router("/contract-addenda", contracts_api.addenda_router)
+api.add_router("/sla-policies", contracts_api.sla_router)
+api.add_router("/business-calendars", contracts_api.calendars_router)
+api.add_router("/rounding-rules", contracts_api.rounding_router)
+api.add_router("/projects", contracts_api.projects_router)
+api.add_router("/project-tasks", contracts_api.tasks_router)
+api.add_router("/milestones", contracts_api.milestones_router)
 api.add_router("/", accounts_router)

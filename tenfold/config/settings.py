@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "tenfold.assets",
     "tenfold.agents",
     "tenfold.monitoring",
+    "tenfold.catalog",
+    "tenfold.contracts",
     "tenfold.portal",
     "tenfold.demo",
 ]

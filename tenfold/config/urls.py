@@ -17,6 +17,8 @@ urlpatterns = [
     path("agents/", include("tenfold.agents.urls")),
     path("agent/v1/", include("tenfold.agents.agent_urls")),
     path("monitoring/", include("tenfold.monitoring.urls")),
+    path("catalog/", include("tenfold.catalog.urls")),
+    path("contracts/", include("tenfold.contracts.urls")),
     path("settings/", include("tenfold.core.urls")),
     path("portal/", include("tenfold.portal.urls")),
 ]

@@ -20,6 +20,8 @@ from tenfold.core import audit
 from tenfold.core.models import Organization, TaxRate
 from tenfold.demo import data
 from tenfold.demo.assets_extra import seed_assets_extra
+from tenfold.demo.catalog import seed_catalog
+from tenfold.demo.contracts import seed_contracts
 from tenfold.demo.devices import seed_devices
 from tenfold.demo.history import seed_history
 from tenfold.demo.monitoring import seed_monitoring
@@ -116,6 +118,8 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
     seed_monitoring(rng, clients, [by_local["tech"], by_local["tech2"]])
     seed_assets_extra(seed, clients)
     seed_history(random.Random(seed))
+    seed_catalog()
+    seed_contracts(clients)
     portal_logins = _portal_users(clients[:2], password, slugs)
     for user in staff + portal_logins:
         demo_enroll_totp(user, demo_secret(seed, user.email))
