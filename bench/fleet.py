@@ -349,9 +349,9 @@ def _capacity(opts: FleetOptions, ws: Workspace, server: Server, fleet: Any, tok
     for label, current, peak in server.rss_report():
         section.add(f"RSS {label}", f"{current:.0f} MB (peak {peak:.0f} MB)")
     counts, _sql = _statements(fleet)
-    section.add("SQL statements per check-in (first sight in a process / again)",
+    section.add("SQL statements per check-in (first in a process / again)",
                 f"{counts[0]} / {counts[1]}", "",
-                "+ BEGIN, COMMIT and the per-request health check SELECT 1")
+                "the first loads the policy index; PostgreSQL: one statement in autocommit, no BEGIN/COMMIT")
     section.notes.append("offered as fast as answered; the load generator shares the 2 cores")
     return section
 

@@ -13,8 +13,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from tenfold.agents import auth, protocol, services
-from tenfold.core.context import current_origin
+from tenfold.agents import auth, fastpath, protocol, secrets, services
+from tenfold.core.context import client_ip, current_origin
 from tenfold.core.errors import TenfoldError
 
 logger = logging.getLogger("tenfold.agents")
@@ -54,7 +54,7 @@ def agent_endpoint(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[Htt
 
 
 def _ip(request: HttpRequest) -> str:
-    return current_origin().ip or request.META.get("REMOTE_ADDR", "")
+    return current_origin().ip or client_ip(request.META)
 
 
 @agent_endpoint
@@ -69,6 +69,25 @@ def enroll(request: HttpRequest) -> JsonResponse:
 def checkin(request: HttpRequest) -> JsonResponse:
     """POST /agent/v1/checkin: heartbeat, metrics, results, inventory, posture and job results in;
     the acknowledged seq, policy and pending jobs out (after commit)."""
-    caller = auth.authenticate(request)
-    payload = protocol.parse_checkin(request.body)
-    return JsonResponse(services.checkin_apply(caller=caller, checkin=payload, ip=_ip(request)))
+    credential = bearer_credential(request.headers.get("Authorization", ""))
+    if credential is None:
+        auth.authenticate(request)  # raises the 401
+    try:
+        payload = protocol.parse_checkin(request.body)
+    except protocol.ProtocolError:
+        auth.authenticate(request)  # an unknown caller hears 401, whatever its body
+        raise
+    answer = fastpath.checkin_fast(credential or "", payload, _ip(request))
+    if answer is None:
+        caller = auth.authenticate(request)
+        answer = services.checkin_apply(caller=caller, checkin=payload, ip=_ip(request))
+    return JsonResponse(answer)
+
+
+def bearer_credential(header: str) -> str | None:
+    """The `tfa_…` credential of an `Authorization: Bearer` header when it is well formed."""
+    scheme, _sep, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or secrets.prefix_of(value, secrets.CREDENTIAL) is None:
+        return None
+    return value

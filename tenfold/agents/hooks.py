@@ -23,7 +23,7 @@ def register_policy_provider(func: PolicyProvider) -> None:
 def policy_for_device(device: Any) -> tuple[str, dict[str, Any]] | None:
     """The device's current policy as `(version, policy)`, or None when no provider is registered.
 
-    `device` is a Device or anything with its `pk` (e.g. `Device(pk=id, client_id=...)`)."""
+    `device` is a device id, or a Device (or anything with its `pk`, `client_id`, `site_id` and `os_family`)."""
     if _provider is None:
         return None
     return _provider(device)

@@ -12,11 +12,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenfold.agents import auth, hooks, secrets
+from tenfold.agents.fastpath import (
+    JOBS_PER_CHECKIN,
+    LAST_USED_PRECISION,
+    RESEND_AFTER_INTERVALS,
+    STATUS_CODES,
+    checkin_jitter,
+)
 from tenfold.agents.models import (
     OPEN_JOB_STATUSES,
     OUTPUT_LIMIT,
@@ -29,7 +36,7 @@ from tenfold.agents.models import (
 from tenfold.agents.protocol import Checkin, EnrollIn
 from tenfold.assets import services as asset_services
 from tenfold.assets.discovery import discovery_rows
-from tenfold.assets.models import CheckStatus, Device, DeviceState, checkin_interval_seconds
+from tenfold.assets.models import Device, DeviceState, checkin_interval_seconds
 from tenfold.clients.models import Client, Site
 from tenfold.core import audit, events
 from tenfold.core.errors import Conflict, TenfoldError, ValidationError
@@ -40,18 +47,8 @@ logger = logging.getLogger("tenfold.agents")
 
 DEFAULT_TOKEN_DAYS = 7
 MAX_TOKEN_DAYS = 365
-CHECKIN_JITTER = 10
 MIN_CHECKIN_INTERVAL = 5  # the agent never checks in more often than every 5 s
 MAX_CHECKIN_INTERVAL = 86_400
-LAST_USED_PRECISION = timedelta(minutes=10)
-JOBS_PER_CHECKIN = 20
-STATUS_CODES = {"pass": CheckStatus.PASS, "warn": CheckStatus.WARN, "fail": CheckStatus.FAIL,
-                "error": CheckStatus.ERROR}
-
-
-def checkin_jitter(interval: int) -> int:
-    """The jitter around a check-in interval: 10 s, or a fifth of a short interval."""
-    return min(CHECKIN_JITTER, interval // 5)
 
 
 class EnrollmentTokenInvalid(TenfoldError):
@@ -338,11 +335,14 @@ def _apply_job_results(device_id: int, results: list[Any], now: datetime) -> Non
                            device_id, data.job_id)
 
 
-def _pending_jobs(device_id: int, now: datetime) -> list[dict[str, Any]]:
-    jobs = list(Job.objects.filter(device_id=device_id, status=JobStatus.QUEUED)
+def _pending_jobs(device_id: int, now: datetime, interval: int) -> list[dict[str, Any]]:
+    """Queued jobs, and jobs sent long enough ago with no result yet (their answer may have been lost)."""
+    resend_before = now - timedelta(seconds=interval * RESEND_AFTER_INTERVALS)
+    due = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.SENT, sent_at__lt=resend_before)
+    jobs = list(Job.objects.select_for_update().filter(due, device_id=device_id)
                 .order_by("pk").values("pk", "kind", "payload")[:JOBS_PER_CHECKIN])
     if jobs:
-        Job.objects.filter(pk__in=[j["pk"] for j in jobs], status=JobStatus.QUEUED).update(
+        Job.objects.filter(pk__in=[j["pk"] for j in jobs]).update(
             status=JobStatus.SENT, sent_at=now, updated_at=now)
     return [{"id": j["pk"], "kind": j["kind"], "payload": j["payload"]} for j in jobs]
 
@@ -385,13 +385,13 @@ def checkin_apply(*, caller: auth.AuthenticatedAgent, checkin: Checkin, ip: str 
             device = Device(pk=caller.device_id, client_id=caller.client_id)
             _credential, rotate_plain = _issue_credential(device)
         Agent.objects.filter(pk=agent["pk"]).update(**agent_updates)
-        jobs = _pending_jobs(caller.device_id, now)
+        jobs = _pending_jobs(caller.device_id, now, agent["checkin_interval"])
     answer: dict[str, Any] = {
         "ack_seq": ack, "server_time": now.isoformat().replace("+00:00", "Z"),
         "checkin_interval": agent["checkin_interval"], "checkin_jitter": checkin_jitter(agent["checkin_interval"]),
         "policy": None, "jobs": jobs}
     # After commit: the policy comes from monitoring through a hook (a cached read on the hot path).
-    current = hooks.policy_for_device(Device(pk=caller.device_id, client_id=caller.client_id))
+    current = hooks.policy_for_device(caller.device_id)
     if current is not None and current[0] != checkin.envelope.policy_version:
         answer["policy"] = current[1]
     if rotate_plain:

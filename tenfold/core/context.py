@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -32,3 +36,13 @@ def set_origin(origin: RequestOrigin) -> object:
 def reset_origin(token: object) -> None:
     """Restore the origin that was current before set_origin."""
     _origin.reset(token)  # type: ignore[arg-type]
+
+
+def client_ip(meta: Mapping[str, Any]) -> str:
+    """The caller's address from a WSGI environ or `request.META`: behind a TLS-terminating proxy
+    (SECURE_PROXY_SSL_HEADER set), the first address of X-Forwarded-For."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return str(forwarded.split(",")[0].strip())
+    return str(meta.get("REMOTE_ADDR", ""))

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
-from tenfold.core.context import RequestOrigin, reset_origin, set_origin
+from tenfold.core.context import RequestOrigin, client_ip, reset_origin, set_origin
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -60,12 +60,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        ip = request.META.get("REMOTE_ADDR", "")
-        if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-            if forwarded:
-                ip = forwarded.split(",")[0].strip()
-        token = set_origin(RequestOrigin(ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", "")))
+        origin = RequestOrigin(ip=client_ip(request.META), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        token = set_origin(origin)
         try:
             return self.get_response(request)
         finally:
