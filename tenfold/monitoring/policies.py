@@ -190,8 +190,9 @@ def generation() -> int:
 
 # The check-in's hot path. Each process keeps an index of every enabled policy (with its checks) and
 # every client's tier, loaded once per generation, and the merged answer per distinct device context
-# (client, site, OS family, and the device itself only when a device policy names it): a fleet of
-# 20,000 devices has a few hundred contexts. A device's policy then costs no SQL at all. The generation
+# (client, site, OS family, the tags a tag policy names, and the device itself only when a device policy
+# names it): a fleet of 20,000 devices has a few hundred contexts. A device's policy then costs no SQL at
+# all. The generation
 # is read from the shared cache at most once a second, so another process's change is seen within 1 s
 # and this process's own change at once.
 GENERATION_RECHECK_SECONDS = 1.0
@@ -204,6 +205,7 @@ class _Index:
     policies: list[Policy]
     tier_of: dict[int, str]
     device_scoped: frozenset[int]
+    tagged: dict[int, frozenset[int]]  # device id -> the tags it carries that some policy names
     answers: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -228,10 +230,17 @@ def _current_generation() -> int:
 
 def _load_index(current: int) -> _Index:
     policies = list(Policy.objects.filter(enabled=True).prefetch_related("checks"))
+    policy_tags = {p.tag_id for p in policies if p.scope == PolicyScope.TAG and p.tag_id}
+    tagged: dict[int, set[int]] = {}
+    if policy_tags:  # a tag change bumps the generation (monitoring handles device.tags_changed)
+        links = Device.tags.through.objects.filter(tag_id__in=policy_tags).values_list("device_id", "tag_id")
+        for device_id, tag_id in links:
+            tagged.setdefault(device_id, set()).add(tag_id)
     return _Index(generation=current, policies=policies,
                   tier_of=dict(ClientBaseline.objects.values_list("client_id", "tier")),
                   device_scoped=frozenset(p.device_id for p in policies
-                                          if p.scope == PolicyScope.DEVICE and p.device_id))
+                                          if p.scope == PolicyScope.DEVICE and p.device_id),
+                  tagged={device_id: frozenset(tags) for device_id, tags in tagged.items()})
 
 
 def _current_index() -> _Index:
@@ -272,11 +281,12 @@ def policy_for_device(device: Any) -> tuple[str, dict[str, Any]]:
     index = _current_index()
     device_id, client_id, site_id = int(device.pk), int(device.client_id), device.site_id
     os_family = device.os_family or ""
-    key = (client_id, site_id, os_family, device_id if device_id in index.device_scoped else 0)
+    tags = index.tagged.get(device_id, frozenset())
+    key = (client_id, site_id, os_family, device_id if device_id in index.device_scoped else 0, tags)
     answer = index.answers.get(key)
     if answer is None:
         tiers = tiers_up_to(index.tier_of.get(client_id))
-        effective = merge([p for p in index.policies if _applies(p, device_id, site_id, client_id, tiers)],
+        effective = merge([p for p in index.policies if _applies(p, device_id, site_id, client_id, tiers, tags)],
                           os_family)
         answer = (effective.version, effective.as_agent_policy())
         if len(index.answers) >= MAX_CONTEXTS:
