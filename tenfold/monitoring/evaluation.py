@@ -5,9 +5,12 @@ check) state, opens, de-duplicates and auto-resolves alerts, and advances the cu
 transaction: run twice, it does the work once. `detect_offline` finds devices that stopped checking in
 with one SQL query and opens (or resolves) their offline alerts in bulk.
 
-Known limit: on PostgreSQL a check-in transaction that took a lower result id may commit a few
-milliseconds after one with a higher id that the evaluator already passed; that one result is then not
-evaluated (the next ones are). SQLite serialises writers, so it cannot happen there.
+Late results: on PostgreSQL a check-in that took lower result ids may commit a few milliseconds after one
+with higher ids that the evaluator already passed. So each run also looks back `LOOKBACK_IDS` ids behind
+the cursor for results not yet counted: each check state remembers the last result evaluated into it, and
+one device's results are committed in id order (its check-ins are serialised by the agent row lock), so
+a result above its state's mark is new and one at or below it was counted. SQLite serialises writers:
+nothing commits late there, and the look-back is skipped.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     DateTimeField,
     DurationField,
@@ -50,7 +53,11 @@ from tenfold.monitoring.models import (
 
 DEFAULT_INTERVAL_S = 60
 MISSED_CHECKINS = 3
-STATE_FIELDS = ["status", "consecutive_failures", "last_result_at", "last_value", "last_message"]
+STATE_FIELDS = ["status", "consecutive_failures", "last_result_at", "last_value", "last_message", "last_result_id"]
+# How far behind the cursor a late commit may land: every check-in in flight at once (web threads) times
+# the results one may carry (500), with room to spare.
+LOOKBACK_IDS = 50_000
+RESULT_FIELDS = ("pk", "device_id", "check_id", "at", "status", "value", "message")
 ALERT_UPDATE_FIELDS = ["status", "resolved_at", "occurrences", "last_seen_at", "message", "severity", "muted",
                        "updated_at"]
 
@@ -102,14 +109,27 @@ def _cursor() -> EvaluationCursor:
     return EvaluationCursor.objects.select_for_update().get(pk=1)
 
 
+def _late_results(cursor: int, limit: int) -> list[tuple[Any, ...]]:
+    """Results behind the cursor that committed after the evaluator passed their ids (PostgreSQL only):
+    those of a known check whose state has not counted them."""
+    if connection.vendor == "sqlite" or cursor == 0:
+        return []
+    counted = CheckState.objects.filter(device_id=OuterRef("device_id"), check_definition_id=OuterRef("check_id"),
+                                        last_result_id__gte=OuterRef("pk"))
+    known = CheckDefinition.objects.filter(pk=OuterRef("check_id"))
+    return list(CheckResult.objects.filter(pk__gt=max(0, cursor - LOOKBACK_IDS), pk__lte=cursor)
+                .filter(Exists(known)).exclude(Exists(counted))
+                .order_by("pk").values_list(*RESULT_FIELDS)[:limit])
+
+
 def evaluate_new_results(limit: int = 5000) -> Report:
     """Evaluate up to `limit` new check results (see the module docstring)."""
     report = Report()
     with transaction.atomic():
         cursor = _cursor()
         report.cursor = cursor.last_result_id
-        rows = list(CheckResult.objects.filter(pk__gt=cursor.last_result_id).order_by("pk").values_list(
-            "pk", "device_id", "check_id", "at", "status", "value", "message")[:limit])
+        rows = _late_results(cursor.last_result_id, limit) + list(
+            CheckResult.objects.filter(pk__gt=cursor.last_result_id).order_by("pk").values_list(*RESULT_FIELDS)[:limit])
         if not rows:
             return report
         report.read = len(rows)
@@ -132,14 +152,17 @@ def evaluate_new_results(limit: int = 5000) -> Report:
         changed_alerts: dict[int, Alert] = {}
         transitions: list[tuple[str, Alert]] = []
 
-        for _pk, device_id, check_id, at, status, value, message in rows:
+        for pk, device_id, check_id, at, status, value, message in rows:
             check, device = checks.get(check_id), devices.get(device_id)
             if check is None or device is None or check.policy.client_id not in (None, device["client_id"]):
                 continue  # an unknown check, or another client's: nothing to evaluate
             key = (device_id, check_id)
             state = states.get(key) or CheckState(client_id=device["client_id"], device_id=device_id,
                                                   check_definition_id=check_id, consecutive_failures=0)
+            if pk <= state.last_result_id:
+                continue  # counted by an earlier run
             states[key] = touched_states[key] = state
+            state.last_result_id = pk
             state.status, state.last_result_at, state.last_value = status, at, value
             state.last_message = (message or "")[:500]
             state.consecutive_failures = 0 if status == CheckStatus.PASS else state.consecutive_failures + 1
@@ -193,7 +216,7 @@ def evaluate_new_results(limit: int = 5000) -> Report:
             else:
                 emit_resolved(alert, reason="check_passed")
                 report.resolved.append(alert.pk)
-        cursor.last_result_id = rows[-1][0]
+        cursor.last_result_id = max(cursor.last_result_id, rows[-1][0])
         cursor.save(update_fields=["last_result_id", "updated_at"])
         report.cursor = cursor.last_result_id
     return report

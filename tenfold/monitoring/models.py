@@ -185,6 +185,8 @@ class CheckState(models.Model):
     last_result_at = models.DateTimeField(_("last result"))
     last_value = models.FloatField(_("last value"), null=True, blank=True)
     last_message = models.CharField(_("last message"), max_length=500, blank=True)
+    # The last raw result evaluated into this state: a result at or below it was already counted.
+    last_result_id = models.BigIntegerField(default=0)
 
     objects = ClientOwnedQuerySet.as_manager()
 

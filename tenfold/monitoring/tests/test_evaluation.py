@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from tenfold.agents.models import Agent
+from tenfold.assets.models import CheckResult
 from tenfold.core.models import OutboxEvent
 from tenfold.monitoring.evaluation import detect_offline, evaluate_new_results, offline_devices
 from tenfold.monitoring.models import Alert, CheckState, EvaluationCursor, MaintenanceWindow, PolicyScope
@@ -253,3 +255,30 @@ def test_a_device_seen_again_resolves_its_offline_alert() -> None:
     alert = Alert.objects.get()
     assert (alert.status, report.resolved) == ("resolved", [alert.pk])
     assert [(e["alert_id"], e["reason"]) for e in _events("alert.resolved")] == [(alert.pk, "device_back")]
+
+
+def test_a_result_committed_after_the_cursor_passed_its_id_is_counted_once() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("late commits happen on PostgreSQL only (SQLite serialises writers)")
+    # given two devices with the same check (alert on the first failure)
+    client, server, check = _setup(failures=1)
+    laptop = make_device(client, name="PORTABLE-COMPTA")
+    add_results(laptop, check, ["pass"])
+    # and an id the evaluator will pass before its row commits (taken, then its row held back)
+    held = add_results(server, check, ["fail"])[0]
+    CheckResult.objects.filter(pk=held.pk).delete()
+    later = add_results(laptop, check, ["pass"])[0]
+    assert evaluate_new_results().cursor == later.pk
+    assert not Alert.objects.exists()
+    # when that row commits late, below the cursor
+    CheckResult.objects.create(pk=held.pk, client_id=client.pk, device=server, check_id=check.pk, at=held.at,
+                               status=held.status, value=held.value, message=held.message, seq=held.seq)
+    report = evaluate_new_results()
+    # then it is evaluated: its failure raises the alert, and the cursor stays where it was
+    assert report.cursor == later.pk and len(report.raised) == 1
+    state = CheckState.objects.get(device=server, check_definition=check)
+    assert (state.consecutive_failures, state.last_result_id) == (1, held.pk)
+    # and never counted twice
+    assert evaluate_new_results().raised == []
+    assert CheckState.objects.get(device=server, check_definition=check).consecutive_failures == 1
+    assert Alert.objects.get().occurrences == 1
