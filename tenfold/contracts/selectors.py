@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -32,7 +33,7 @@ from tenfold.contracts.models import (
     RoundingRule,
     SlaPolicy,
 )
-from tenfold.core.errors import NotFound, PermissionDenied
+from tenfold.core.errors import PermissionDenied
 from tenfold.core.roles import has_capability, require
 from tenfold.core.selectors import organization
 from tenfold.core.tenancy import get_visible
@@ -176,12 +177,26 @@ def can_see_costs(actor: Any) -> bool:
 # --- For the service desk ------------------------------------------------------------------------------
 
 
+ALWAYS_OPEN_HOURS = [[[0, 1440]] for _ in range(7)]
+
+
 def default_sla_policy() -> SlaPolicy:
-    """The SLA policy of tickets without a contract (one is always marked default)."""
+    """The SLA policy of tickets without a contract (one is always marked default).
+
+    Migration 0002 creates it with a 24/7 calendar; if it is ever missing (a database emptied without
+    its migrations' data, e.g. between transactional tests), the same defaults are made again, so a
+    ticket never lacks targets. A concurrent maker loses on the unique default and reads the winner's."""
     policy = SlaPolicy.objects.select_related("calendar").filter(is_default=True).first()
-    if policy is None:
-        raise NotFound()
-    return policy
+    if policy is not None:
+        return policy
+    try:
+        with transaction.atomic():
+            calendar = (BusinessCalendar.objects.filter(name="24/7").first()
+                        or BusinessCalendar.objects.create(name="24/7", time_zone="UTC", hours=ALWAYS_OPEN_HOURS))
+            SlaPolicy.objects.create(name="Standard", calendar=calendar, is_default=True)
+    except IntegrityError:
+        pass
+    return SlaPolicy.objects.select_related("calendar").get(is_default=True)
 
 
 def contract_in_force(client_id: int, on: date | None = None, *, with_sla: bool = False) -> Contract | None:

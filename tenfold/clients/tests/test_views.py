@@ -119,6 +119,10 @@ def test_create_then_add_site_and_contact() -> None:
     assert site.country == "FR"
     assert "Marc Roy" in detail and "Annecy" in detail
     assert Contact.objects.get(client=client).is_decision_maker is True
+    # the panels of higher apps load once each, in the page body (never inside <title>)
+    title = detail.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "hx-get" not in title and "<div" not in title
+    assert detail.count('id="contracts-panel"') == 1
 
 
 def test_technician_sees_no_create_button_and_gets_403() -> None:

@@ -122,6 +122,18 @@ def test_exactly_one_default_sla_policy() -> None:
     assert SlaPolicy.objects.get(pk=other.pk).is_default
 
 
+def test_a_missing_default_sla_policy_is_made_again() -> None:
+    # given a database whose shipped defaults are gone (emptied without its migrations' data)
+    SlaPolicy.objects.all().delete()
+    BusinessCalendar.objects.all().delete()
+    # when the default policy is asked for, then the shipped 24/7 default is made again, once
+    policy = selectors.default_sla_policy()
+    assert (policy.name, policy.is_default, policy.calendar.name, policy.calendar.time_zone) == (
+        "Standard", True, "24/7", "UTC")
+    assert selectors.default_sla_policy() == policy
+    assert SlaPolicy.objects.count() == 1 and BusinessCalendar.objects.count() == 1
+
+
 def test_sla_resolution_before_first_response_is_refused() -> None:
     shipped = SlaPolicy.objects.get(is_default=True)
     with pytest.raises(ValidationError) as error:

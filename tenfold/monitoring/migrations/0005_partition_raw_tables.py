@@ -50,7 +50,7 @@ def _rebuild(schema_editor, table, partitioned):
         if partitioned:
             today = datetime.now(UTC).date()
             days = {row[0] for row in _fetch(
-                cursor, f"SELECT DISTINCT ({_q('at')} AT TIME ZONE 'UTC')::date FROM {_q(table)} "  # noqa: S608
+                cursor, f"SELECT DISTINCT ({_q('at')} AT TIME ZONE 'UTC')::date FROM {_q(table)} "  # noqa: S608  # nosec B608
                         f"WHERE {_q('at')} >= %s", [_bound(today - timedelta(days=OLDEST_DAYS))])}
             days |= {today + timedelta(days=offset) for offset in range(-1, AHEAD_DAYS + 1)}
     new = f"{table}__rebuilt"
@@ -65,8 +65,8 @@ def _rebuild(schema_editor, table, partitioned):
         for day in sorted(days):
             execute(f"CREATE TABLE {_q(new + '_p' + day.strftime('%Y%m%d'))} PARTITION OF {_q(new)} "
                     f"FOR VALUES FROM ('{_bound(day)}') TO ('{_bound(day + timedelta(days=1))}')")
-    execute(f"INSERT INTO {_q(new)} SELECT * FROM {_q(table)}")  # noqa: S608 - catalog names only
-    execute(f"SELECT setval(pg_get_serial_sequence('{new}', 'id'), "
+    execute(f"INSERT INTO {_q(new)} SELECT * FROM {_q(table)}")  # noqa: S608  # nosec B608 - catalog names only
+    execute(f"SELECT setval(pg_get_serial_sequence('{new}', 'id'), "  # nosec B608 - catalog names only
             f"COALESCE((SELECT MAX(id) FROM {_q(new)}), 0) + 1, false)")  # noqa: S608
     execute(f"DROP TABLE {_q(table)}")
     execute(f"ALTER TABLE {_q(new)} RENAME TO {_q(table)}")
