@@ -64,6 +64,8 @@ CAPABILITIES: dict[str, dict[str, Level]] = {
     "tickets": _row(_F, _F, _F, _W, _R, _R, _W, _W),
     "time_approval": _row(_F, _F, _F, _N, _N, _W, _N, _N),
     "runbooks": _row(_F, _F, _F, _W, _R, _N, _R, _N),
+    # Credential vault (roles.md "credential vault: reveal"): the roles that may reveal manage the entries.
+    "vault": _row(_F, _F, _F, _W, _N, _N, _N, _N),
     "catalog": _row(_F, _F, _R, _N, _R, _R, _N, _N),
     "deals": _row(_F, _F, _R, _W, _F, _R, _N, _N),
     "contracts": _row(_F, _F, _R, _R, _W, _W, _R, _N),
