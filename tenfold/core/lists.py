@@ -103,8 +103,9 @@ def apply_list_params(request: HttpRequest, queryset: QuerySet[Any], spec: ListS
 
 
 def render_list(request: HttpRequest, queryset: QuerySet[Any], spec: ListSpec, *, template: str,
-                context: dict[str, Any] | None = None) -> HttpResponse:
-    """Render a list page, or just its table for HTMX requests."""
+                context: dict[str, Any] | None = None,
+                partial: str = "core/partials/list_results.html") -> HttpResponse:
+    """Render a list page, or just its table (`partial`) for HTMX requests."""
     queryset, state = apply_list_params(request, queryset, spec)
     paginator = Paginator(queryset, spec.page_size or settings.TENFOLD_LIST_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -130,7 +131,7 @@ def render_list(request: HttpRequest, queryset: QuerySet[Any], spec: ListSpec, *
     htmx = getattr(request, "htmx", None)
     is_htmx = bool(htmx) and not getattr(htmx, "boosted", False)
     if is_htmx and request.headers.get("HX-Target") == "list-results":
-        return render(request, "core/partials/list_results.html", ctx)
+        return render(request, partial, ctx)
     return render(request, template, ctx)
 
 

@@ -1,0 +1,41 @@
+from django.urls import path
+
+from tenfold.servicedesk import views
+
+app_name = "servicedesk"
+urlpatterns = [
+    path("", views.ticket_list, name="ticket_list"),
+    path("new/", views.ticket_create, name="ticket_create"),
+    path("bulk/", views.ticket_bulk, name="ticket_bulk"),
+    path("<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
+    path("<int:ticket_id>/edit/", views.ticket_edit, name="ticket_edit"),
+    path("<int:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
+    path("<int:ticket_id>/status/", views.ticket_status, name="ticket_status"),
+    path("<int:ticket_id>/assign/", views.ticket_assign, name="ticket_assign"),
+    path("<int:ticket_id>/watch/", views.ticket_watch, name="ticket_watch"),
+    path("<int:ticket_id>/merge/", views.ticket_merge, name="ticket_merge"),
+    path("<int:ticket_id>/opportunity/", views.ticket_opportunity, name="ticket_opportunity"),
+    path("<int:ticket_id>/time/", views.ticket_time_create, name="ticket_time_create"),
+    path("<int:ticket_id>/timer/", views.ticket_timer_start, name="ticket_timer_start"),
+    path("checklist/<int:item_id>/", views.checklist_toggle, name="checklist_toggle"),
+    path("time/", views.time_list, name="time_list"),
+    path("time/approval/", views.approval_queue, name="approval_queue"),
+    path("time/<int:entry_id>/stop/", views.timer_stop, name="timer_stop"),
+    path("time/<int:entry_id>/delete/", views.time_entry_delete, name="time_entry_delete"),
+    path("time/<int:entry_id>/approve/", views.time_entry_approve, name="time_entry_approve"),
+    path("time/<int:entry_id>/reject/", views.time_entry_reject, name="time_entry_reject"),
+    path("projects/<int:project_id>/time/", views.project_time_create, name="project_time_create"),
+    path("queues/", views.queue_list, name="queue_list"),
+    path("queues/new/", views.queue_create, name="queue_create"),
+    path("queues/<int:queue_id>/edit/", views.queue_edit, name="queue_edit"),
+    path("queues/<int:queue_id>/delete/", views.queue_delete, name="queue_delete"),
+    path("templates/", views.template_list, name="template_list"),
+    path("templates/new/", views.template_create, name="template_create"),
+    path("templates/<int:template_id>/edit/", views.template_edit, name="template_edit"),
+    path("templates/<int:template_id>/delete/", views.template_delete, name="template_delete"),
+    path("clients/<int:client_id>/recurring/new/", views.recurring_create, name="recurring_create"),
+    path("recurring/<int:recurring_id>/edit/", views.recurring_edit, name="recurring_edit"),
+    path("recurring/<int:recurring_id>/delete/", views.recurring_delete, name="recurring_delete"),
+    path("alerts/<int:alert_id>/panel/", views.alert_ticket_panel, name="alert_ticket_panel"),
+    path("alerts/<int:alert_id>/open/", views.alert_open_ticket, name="alert_open_ticket"),
+]
