@@ -18,7 +18,10 @@ from tenfold.clients.api import contacts_router, sites_router
 from tenfold.clients.api import router as clients_router
 from tenfold.contracts import api as contracts_api
 from tenfold.core.errors import TenfoldError
+from tenfold.knowledge import api as knowledge_api
 from tenfold.monitoring import api as monitoring_api
+from tenfold.servicedesk import api as servicedesk_api
+from tenfold.servicedesk import email_api as servicedesk_email_api
 
 api = NinjaAPI(
     title="Tenfold API",
@@ -102,4 +105,16 @@ api.add_router("/rounding-rules", contracts_api.rounding_router)
 api.add_router("/projects", contracts_api.projects_router)
 api.add_router("/project-tasks", contracts_api.tasks_router)
 api.add_router("/milestones", contracts_api.milestones_router)
+api.add_router("/runbooks", knowledge_api.router)
+api.add_router("/client-docs", knowledge_api.docs_router)
+api.add_router("/vault", knowledge_api.vault_router)
+api.add_router("/search", knowledge_api.search_router)
+api.add_router("/tickets", servicedesk_api.router)
+api.add_router("/ticket-checklist", servicedesk_api.checklist_router)
+api.add_router("/time-entries", servicedesk_api.time_router)
+api.add_router("/queues", servicedesk_api.queues_router)
+api.add_router("/ticket-templates", servicedesk_api.templates_router)
+api.add_router("/recurring-tickets", servicedesk_api.recurring_router)
+api.add_router("/email", servicedesk_email_api.email_router)
+api.add_router("/surveys", servicedesk_email_api.surveys_router)
 api.add_router("/", accounts_router)

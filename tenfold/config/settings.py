@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "tenfold.monitoring",
     "tenfold.catalog",
     "tenfold.contracts",
+    "tenfold.knowledge",
+    "tenfold.servicedesk",
     "tenfold.portal",
     "tenfold.demo",
 ]
@@ -196,7 +199,18 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = "tenfold@localhost"
+DEFAULT_FROM_EMAIL = os.environ.get("TENFOLD_MAIL_FROM") or "tenfold@localhost"
+# Outbound mail (alert and ticket notifications, surveys) through an SMTP relay when TENFOLD_SMTP_HOST is set.
+if os.environ.get("TENFOLD_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["TENFOLD_SMTP_HOST"]
+    EMAIL_HOST_USER = os.environ.get("TENFOLD_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("TENFOLD_SMTP_PASSWORD", "")
+    _smtp_security = os.environ.get("TENFOLD_SMTP_SECURITY", "starttls").lower()
+    EMAIL_USE_TLS = _smtp_security == "starttls"
+    EMAIL_USE_SSL = _smtp_security == "tls"
+    EMAIL_PORT = env_int("TENFOLD_SMTP_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+    EMAIL_TIMEOUT = 30
 
 # --- Tenfold --------------------------------------------------------------------------------
 TENFOLD_API_PAGE_SIZE = 50

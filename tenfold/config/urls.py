@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from tenfold.config.api import api
 from tenfold.core import views as core_views
+from tenfold.knowledge import views as knowledge_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -19,8 +20,13 @@ urlpatterns = [
     path("monitoring/", include("tenfold.monitoring.urls")),
     path("catalog/", include("tenfold.catalog.urls")),
     path("contracts/", include("tenfold.contracts.urls")),
+    path("knowledge/", include("tenfold.knowledge.urls")),
+    path("tickets/", include("tenfold.servicedesk.urls")),
+    path("search/", knowledge_views.search, name="search"),
     path("settings/", include("tenfold.core.urls")),
     path("portal/", include("tenfold.portal.urls")),
+    path("service-desk/email/", include("tenfold.servicedesk.email_urls")),
+    path("survey/", include("tenfold.servicedesk.survey_urls")),
 ]
 
 handler403 = "tenfold.core.views.error_403"

@@ -24,7 +24,10 @@ from tenfold.demo.catalog import seed_catalog
 from tenfold.demo.contracts import seed_contracts
 from tenfold.demo.devices import seed_devices
 from tenfold.demo.history import seed_history
+from tenfold.demo.knowledge import seed_knowledge
 from tenfold.demo.monitoring import seed_monitoring
+from tenfold.demo.servicedesk import seed_servicedesk
+from tenfold.demo.servicedesk_email import seed_servicedesk_email
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,10 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
     seed_history(random.Random(seed))
     seed_catalog()
     seed_contracts(clients)
+    seed_knowledge(random.Random(seed + 6), clients, [by_local["tech"], by_local["tech2"]], by_local["service"])
+    seed_servicedesk(random.Random(seed + 4), clients, [by_local["tech"], by_local["tech2"]], by_local["service"])
     portal_logins = _portal_users(clients[:2], password, slugs)
+    seed_servicedesk_email(random.Random(seed + 5), clients, [by_local["tech"], by_local["tech2"]])
     for user in staff + portal_logins:
         demo_enroll_totp(user, demo_secret(seed, user.email))
     audit.record(None, "demo.seeded", object_type="core.organization", object_id="1",

@@ -12,3 +12,5 @@ class PortalConfig(AppConfig):
 
         navigation.register(navigation.NavItem("portal-home", _("Our company"), "portal:home", "clients",
                                                order=10, portal=True))
+        navigation.register(navigation.NavItem("portal-tickets", _("Tickets"), "portal:ticket_list", "tickets",
+                                               order=20, portal=True))

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from tenfold.portal import views
+from tenfold.portal import ticket_views, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),
+    path("tickets/", ticket_views.ticket_list, name="ticket_list"),
+    path("tickets/new/", ticket_views.ticket_create, name="ticket_create"),
+    path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:ticket_id>/reply/", ticket_views.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:ticket_id>/survey/", ticket_views.ticket_survey, name="ticket_survey"),
 ]

@@ -1,0 +1,28 @@
+"""The demo has email-sourced tickets, client mail domains, survey answers and a message in triage."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenfold.accounts.models import User
+from tenfold.demo.seed import seed_demo
+from tenfold.servicedesk.models import Ticket, TicketSource
+from tenfold.servicedesk.models_email import ClientEmailDomain, InboundEmail
+from tenfold.servicedesk.models_surveys import SurveyResponse
+from tenfold.servicedesk.surveys import survey_rollup
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_email_tickets_and_surveys() -> None:
+    seed_demo()
+    email_tickets = Ticket.objects.filter(source=TicketSource.EMAIL)
+    assert email_tickets.count() >= 12
+    assert ClientEmailDomain.objects.count() >= 5
+    assert InboundEmail.objects.filter(status="triage").count() == 1
+    answered = SurveyResponse.objects.filter(answered_at__isnull=False)
+    assert answered.count() >= 3
+    assert all(1 <= s.professionalism <= 5 for s in answered)  # type: ignore[operator]
+    owner = User.objects.get(email__startswith="owner@")
+    total, rows = survey_rollup(owner, group="technician")
+    assert total.answered == answered.count() and len(rows) == 2
