@@ -20,7 +20,10 @@ from pathlib import Path
 PHASES: list[tuple[str, str]] = [
     ("connection health check (SELECT 1 per request, CONN_HEALTH_CHECKS)", "is_usable"),
     ("policy hook: cache reads/writes (DatabaseCache)", "django/core/cache/backends/db.py"),
-    ("policy hook: effective policy on a cache miss", "tenfold/monitoring/policies.py"),
+    ("policy: the process's index (a lookup; a reload after a policy change)", "tenfold/monitoring/policies.py"),
+    ("fast lane: the one check-in statement (PostgreSQL) and its commit", "_execute_prepared"),
+    ("fast lane: the check-in statements and commit (SQLite)", "_apply_sqlite"),
+    ("fast lane: items to columns", "_columns"),
     ("credential lookup (auth cache miss)", "tenfold/agents/auth.py"),
     ("payload parsing + validation (json, pydantic)", "tenfold/agents/protocol.py"),
     ("inventory: software replace", "_replace_software"),
@@ -29,6 +32,8 @@ PHASES: list[tuple[str, str]] = [
     ("agent row lock / update, credential touch", "checkin_apply"),
     ("transaction commit", "Atomic.__exit__"),
     ("JSON answer", "JsonResponse"),
+    ("JSON answer", "json/encoder.py"),
+    ("fast lane: reading the request, dispatch", "tenfold/agents/wsgi.py"),
     ("middleware + routing (session, auth, locale, MFA, CSRF, security headers)", "django/core/handlers/base.py"),
     ("middleware + routing (session, auth, locale, MFA, CSRF, security headers)", "middleware"),
     ("granian / WSGI plumbing", "granian"),
@@ -47,7 +52,7 @@ def summarize(path: Path) -> tuple[int, Counter[tuple[str, str]]]:
             continue
         frames = stack.split(";")
         # Only samples inside a request (idle threads and granian's own main thread are left out).
-        if not any("django/core/handlers/" in f for f in frames):
+        if not any("django/core/handlers/" in f or "tenfold/agents/wsgi.py" in f for f in frames):
             continue
         n = int(count)
         total += n

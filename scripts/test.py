@@ -36,6 +36,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 FRENCH_CATALOGUE = ROOT / "tenfold" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 MINUTE = 60
+FUZZ_SECONDS = int(os.environ.get("TENFOLD_FUZZ_SECONDS", "60"))  # the fuzzing gate's time bound
 
 
 @dataclass
@@ -179,6 +180,20 @@ class Runner:
             result.detail += "; pytest wrote no report"
         return result
 
+    def fuzz(self) -> None:
+        """The atheris target of the agent check-in parser, time-bounded (fuzz/checkin.py)."""
+        name = "fuzz: check-in parser"
+        try:
+            import atheris  # noqa: F401
+        except ImportError:
+            self.skip(name, "atheris is not installed (pip install -e '.[dev]')", required=True)
+            return
+        scratch = self.work / "fuzz-checkin"
+        scratch.mkdir(exist_ok=True)
+        self.gate(name, [sys.executable, "fuzz/checkin.py", str(scratch), "fuzz/corpus/checkin",
+                         f"-max_total_time={FUZZ_SECONDS}", "-rss_limit_mb=2048", "-max_len=200000",
+                         f"-artifact_prefix={self.work}/fuzz-"], timeout=FUZZ_SECONDS + 2 * MINUTE, env=self.env())
+
     def agent(self) -> None:
         # The agent package's own tests: no Django, so pytest-django stays out of the way.
         self.pytest_pass("agent tests", ["agent/tests", "-c", "agent/pyproject.toml",
@@ -300,6 +315,7 @@ def main() -> int:
             runner.static_checks()
             runner.translations()
             runner.agent()
+            runner.fuzz()
             runner.sqlite()
             runner.postgresql()
             runner.browser()

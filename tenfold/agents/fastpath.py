@@ -257,9 +257,8 @@ def _apply_sqlite(prefix: str, digest: str, version: str, rows: _Rows, ip: str, 
             [device_id, adapt(now - timedelta(seconds=interval * RESEND_AFTER_INTERVALS)), JOBS_PER_CHECKIN])
         jobs = [{"id": pk, "kind": kind, "payload": json.loads(payload)} for pk, kind, payload in cursor.fetchall()]
         if jobs:
-            cursor.execute(f"UPDATE agents_job SET status = 'sent', sent_at = %s, updated_at = %s "  # noqa: S608
-                           f"WHERE id IN ({', '.join(['%s'] * len(jobs))})",
-                           [adapt(now), adapt(now), *[j["id"] for j in jobs]])
+            cursor.executemany("UPDATE agents_job SET status = 'sent', sent_at = %s, updated_at = %s WHERE id = %s",
+                               [(adapt(now), adapt(now), job["id"]) for job in jobs])
     return _Applied(old_seq, interval, device_id, client_id, site_id, os_family or "", jobs)
 
 
