@@ -250,6 +250,7 @@ def _ticket_context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
         "time_form": TimeEntryForm(initial={"billable": True}), "staff": staff_users(),
         "can_change": has_capability(user, "tickets", "change"), "runbook": runbook,
         "merged_tickets": ticket.merged_tickets.all(),
+        "attachments": ticket.attachments.order_by("created_at", "pk"),
     }
 
 

@@ -6,7 +6,9 @@ import smtplib
 from email.message import EmailMessage
 
 import pytest
+from django.test import Client as HttpClient
 from django.test import override_settings
+from django.urls import reverse
 
 from tenfold.accounts.testing import make_staff
 from tenfold.clients.models import Client, Contact
@@ -98,6 +100,15 @@ def test_attachments_stored_or_refused_with_a_clear_note(martin: Client) -> None
         "- “run.exe” was not attached: .exe files are not accepted.\n"
         "- “invoice.pdf.exe” was not attached: .exe files are not accepted.\n"
         "- “data.bin” was not attached: files of type application/octet-stream are not accepted.")
+    # and staff see the kept file on the ticket page and download it
+    http = HttpClient()
+    http.force_login(make_staff("technician"))
+    page = http.get(f"/tickets/{ticket.pk}/").content.decode()
+    attachment = TicketAttachment.objects.get()
+    url = reverse("servicedesk_email:attachment_download", args=[attachment.pk])
+    assert f'<a href="{url}">photo.png</a>' in page
+    download = http.get(url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"\x89PNG" + b"0" * 100
 
 
 def test_html_is_reduced_to_text_without_script() -> None:
