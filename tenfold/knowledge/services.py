@@ -160,10 +160,12 @@ def _write_version(runbook: Runbook, steps: list[StepInput], actor: Any, summary
     return version
 
 
-RUNBOOK_FIELDS = ("title", "category_id", "kind", "client_id", "body_markdown")
+RUNBOOK_FIELDS = ("title", "category_id", "kind", "client_id", "body_markdown", "shared_with_client")
 
 
 def _validate_runbook(runbook: Runbook) -> None:
+    if runbook.shared_with_client and runbook.client_id is None:
+        raise ValidationError(_("Only a client's runbook can be shared with the client."), field="shared_with_client")
     if len(runbook.body_markdown) > MAX_MARKDOWN_LENGTH:
         raise ValidationError(_("The text is too long (at most %(max)d characters).") % {"max": MAX_MARKDOWN_LENGTH},
                               field="body_markdown")
@@ -274,18 +276,26 @@ def check_link_delete(*, actor: Any, link: CheckRunbookLink) -> None:
 
 
 @transaction.atomic
-def client_doc_update(*, actor: Any, client: Client, overview_markdown: str) -> ClientDoc:
-    """Change a client's environment overview."""
+def client_doc_update(*, actor: Any, client: Client, overview_markdown: str,
+                      shared_with_client: bool | None = None) -> ClientDoc:
+    """Change a client's environment overview and, when given, whether it is shared with the client's portal."""
     require(actor, "runbooks", "change")
     if len(overview_markdown) > MAX_MARKDOWN_LENGTH:
         raise ValidationError(_("The text is too long (at most %(max)d characters).") % {"max": MAX_MARKDOWN_LENGTH},
                               field="overview_markdown")
     doc, _created = ClientDoc.objects.get_or_create(client=client)
+    changes: dict[str, Any] = {}
     if doc.overview_markdown != overview_markdown:
         doc.overview_markdown = overview_markdown
-        doc.save(update_fields=["overview_markdown", "updated_at"])
-        audit.record(actor, "client_doc.updated", doc, client_id=client.pk, changes={"overview_markdown": "changed"})
-        index_client_doc(client)
+        changes["overview_markdown"] = "changed"
+    if shared_with_client is not None and doc.shared_with_client != shared_with_client:
+        changes["shared_with_client"] = [doc.shared_with_client, shared_with_client]
+        doc.shared_with_client = shared_with_client
+    if changes:
+        doc.save(update_fields=["overview_markdown", "shared_with_client", "updated_at"])
+        audit.record(actor, "client_doc.updated", doc, client_id=client.pk, changes=changes)
+        if "overview_markdown" in changes:
+            index_client_doc(client)
     return doc
 
 
@@ -439,6 +449,10 @@ def credential_update(*, actor: Any, credential: Credential, data: dict[str, Any
         if data.get("client_id") is None and actor.client_scope() is not None:
             raise ValidationError(_("Choose one of your clients: you cannot store credentials of the MSP."),
                                   field="client")
+    # The key material is read again under a row lock: a key rotation that committed since `credential`
+    # was loaded re-wrapped its data key, and saving the stale copy would write the old wrapping back.
+    current = Credential.objects.select_for_update().only("wrapped_key", "key_id").get(pk=credential.pk)
+    credential.wrapped_key, credential.key_id = current.wrapped_key, current.key_id
     before = audit.snapshot(credential, list(CREDENTIAL_FIELDS))
     apply_fields(credential, CREDENTIAL_FIELDS, data)
     changed: dict[str, Any] = audit.diff(before, audit.snapshot(credential, list(CREDENTIAL_FIELDS)))

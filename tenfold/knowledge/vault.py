@@ -114,8 +114,8 @@ def seal_credential(secret: str, totp_seed: str | None) -> Sealed:
     )
 
 
-def _data_key(wrapped_key: Blob, stored_key_id: str) -> bytes:
-    kek = load_kek()
+def _data_key(wrapped_key: Blob, stored_key_id: str, kek: bytes | None = None) -> bytes:
+    kek = load_kek() if kek is None else kek
     current = key_id(kek)
     if current != stored_key_id:
         raise VaultKeyError(_("This credential was encrypted with vault key %(stored)s but the configured key is "
@@ -127,9 +127,10 @@ def _data_key(wrapped_key: Blob, stored_key_id: str) -> bytes:
         raise VaultKeyError(_("The vault key cannot decrypt this credential's data key.")) from None
 
 
-def open_secret(wrapped_key: Blob, stored_key_id: str, ciphertext: Blob, purpose: str) -> str:
-    """Decrypt one field ("secret" or "totp") of a credential."""
-    data_key = _data_key(wrapped_key, stored_key_id)
+def open_secret(wrapped_key: Blob, stored_key_id: str, ciphertext: Blob, purpose: str, *,
+                kek: bytes | None = None) -> str:
+    """Decrypt one field ("secret" or "totp") of a credential (with the configured KEK unless `kek` is given)."""
+    data_key = _data_key(wrapped_key, stored_key_id, kek)
     try:
         return _open(data_key, ciphertext, purpose.encode("ascii")).decode("utf-8")
     except InvalidTag:
@@ -139,6 +140,64 @@ def open_secret(wrapped_key: Blob, stored_key_id: str, ciphertext: Blob, purpose
 def reseal_field(wrapped_key: Blob, stored_key_id: str, plaintext: str, purpose: str) -> bytes:
     """Encrypt a new value of one field under the credential's existing data key."""
     return _seal(_data_key(wrapped_key, stored_key_id), plaintext.encode("utf-8"), purpose.encode("ascii"))
+
+
+# --- Rotation of the KEK (see vault_rotation.py) -----------------------------------------------------------
+
+def generate_kek() -> bytes:
+    """A new random key-encryption key."""
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def encode_key(kek: bytes) -> str:
+    """A KEK as written in the key file or TENFOLD_VAULT_KEY (base64)."""
+    return base64.b64encode(kek).decode("ascii")
+
+
+def read_key_file(path: Path) -> bytes:
+    """The KEK stored in `path` (VaultKeyError if it is malformed)."""
+    return _decode_key(path.read_text(), str(path))
+
+
+def key_file_path() -> Path:
+    """Where the KEK is kept when TENFOLD_VAULT_KEY is not set."""
+    return _key_file()
+
+
+def key_from_environment() -> bool:
+    """Whether the KEK comes from TENFOLD_VAULT_KEY (then no key file is read or written)."""
+    return bool(os.environ.get("TENFOLD_VAULT_KEY", ""))
+
+
+def rewrap_data_key(wrapped_key: Blob, stored_key_id: str, old_kek: bytes, new_kek: bytes) -> bytes:
+    """The credential's data key, unwrapped with `old_kek` and wrapped again with `new_kek`."""
+    return _seal(new_kek, _data_key(wrapped_key, stored_key_id, old_kek), _WRAP_AAD)
+
+
+def write_key_file(path: Path, kek: bytes) -> None:
+    """Write a KEK to `path` atomically and durably: a temporary file (0600) beside it, fsync, rename,
+    then fsync of the directory, so a crash leaves either the old file or the new one, never half of one."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(encode_key(kek))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    sync_directory(path.parent)
+
+
+def sync_directory(directory: Path) -> None:
+    """fsync a directory, so that a rename in it survives a crash."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # --- TOTP (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits) ------------------------------------------------
