@@ -52,7 +52,8 @@ def seed_knowledge(rng: random.Random, clients: list[Client], technicians: list[
         apps = rng.sample(APPLICATIONS, 2)
         services.client_doc_update(actor=tech, client=client, overview_markdown=(
             f"## {client.name}\n\n{rng.randint(8, 40)} workstations, one file server, {apps[0][0]} and "
-            f"{apps[1][0]}.\n\nBackups run nightly to the NAS and weekly off-site."))
+            f"{apps[1][0]}.\n\nBackups run nightly to the NAS and weekly off-site."),
+            shared_with_client=index == 0)  # the first client's portal administrators read it in the portal
         services.network_item_save(actor=tech, client=client, data={
             "kind": "subnet", "name": "Office LAN", "address": f"10.{index + 10}.0.0/24", "vlan_id": None,
             "provider": "", "notes": "DHCP on the firewall", "site_id": None})
@@ -79,7 +80,8 @@ def seed_knowledge(rng: random.Random, clients: list[Client], technicians: list[
             secret=f"DEMO-not-a-real-password-{index:02d}", totp_seed="JBSWY3DPEHPK3PXP")
     services.runbook_create(actor=manager, data={
         "title": f"{clients[0].name}: month-end backup check", "kind": "task", "client_id": clients[0].pk,
-        "category_id": None, "body_markdown": "The accountant needs the closing backup verified."},
+        "category_id": None, "body_markdown": "The accountant needs the closing backup verified.",
+        "shared_with_client": True},
         steps=[StepInput("Check last night's backup job", True), StepInput("Test-restore one ledger file", True)])
     services.credential_create(actor=manager, data={
         "name": "Distributor portal", "username": "orders@msp.example", "url": "https://distributor.example",

@@ -23,7 +23,7 @@ class RunbookForm(forms.ModelForm):
 
     class Meta:
         model = Runbook
-        fields = ["title", "category", "kind", "client", "body_markdown"]
+        fields = ["title", "category", "kind", "client", "body_markdown", "shared_with_client"]
 
     def __init__(self, *args: Any, actor: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,6 +64,9 @@ class OverviewForm(forms.Form):
     overview_markdown = forms.CharField(label=_("environment overview (Markdown)"), required=False,
                                         max_length=MAX_MARKDOWN_LENGTH,
                                         widget=forms.Textarea(attrs={"rows": 16, "class": "mono"}))
+    shared_with_client = forms.BooleanField(
+        label=_("shared with the client"), required=False,
+        help_text=_("The client's portal administrators can read the environment overview in the portal."))
 
 
 class NetworkItemForm(forms.ModelForm):

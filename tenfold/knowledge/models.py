@@ -62,7 +62,8 @@ class RunbookKind(models.TextChoices):
 
 class Runbook(TimeStampedModel):
     """A documented procedure in Markdown with a checklist of steps. No client: the MSP's, seen by every
-    staff user; with a client: that client's, seen only by who sees the client. Every save is a version."""
+    staff user; with a client: that client's, seen only by who sees the client (and, once shared with the
+    client, by its portal administrators in the portal). Every save is a version."""
 
     title = models.CharField(_("title"), max_length=MAX_TITLE)
     slug = models.SlugField(_("slug"), max_length=220, unique=True)
@@ -75,6 +76,9 @@ class Runbook(TimeStampedModel):
     body_markdown = models.TextField(_("body (Markdown)"), blank=True)
     current_version = models.PositiveIntegerField(_("version"), default=0)
     archived = models.BooleanField(_("archived"), default=False, db_index=True)
+    shared_with_client = models.BooleanField(
+        _("shared with the client"), default=False,
+        help_text=_("The client's portal administrators can read it in the portal (client runbooks only)."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
@@ -179,7 +183,8 @@ class CheckRunbookLink(TimeStampedModel):
 
 
 class ClientDoc(TimeStampedModel):
-    """A client's documentation: the environment overview and when it was last reviewed, by whom."""
+    """A client's documentation: the environment overview and when it was last reviewed, by whom. Once shared
+    with the client, its portal administrators read the overview in the portal."""
 
     client = models.OneToOneField(Client, verbose_name=_("client"), on_delete=models.CASCADE,
                                   related_name="documentation")
@@ -187,6 +192,9 @@ class ClientDoc(TimeStampedModel):
     last_reviewed_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
+    shared_with_client = models.BooleanField(
+        _("shared with the client"), default=False,
+        help_text=_("The client's portal administrators can read the environment overview in the portal."))
 
     objects = ClientOwnedQuerySet.as_manager()
 

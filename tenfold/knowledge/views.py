@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib import messages
@@ -144,7 +145,9 @@ def runbook_edit(request: HttpRequest, runbook_id: int) -> HttpResponse:
     runbook = selectors.access_runbook(request.user, runbook_id)
     _staff_only(request)
     require(request.user, "runbooks", "change")
-    form = RunbookForm(request.POST or None, instance=runbook, actor=request.user)
+    # The form validates a copy: the service compares the stored runbook with the new values (an edit of the
+    # title, text or sharing alone is a change, even when the steps stay the same).
+    form = RunbookForm(request.POST or None, instance=copy.copy(runbook), actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.runbook_update(actor=request.user, runbook=runbook, data=form.service_data(), steps=form.steps,
@@ -290,11 +293,13 @@ def client_doc_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     _staff_only(request)
     require(request.user, "runbooks", "change")
     doc = selectors.client_doc(client)
-    form = OverviewForm(request.POST or None, initial={"overview_markdown": doc.overview_markdown if doc else ""})
+    form = OverviewForm(request.POST or None, initial={"overview_markdown": doc.overview_markdown if doc else "",
+                                                       "shared_with_client": doc.shared_with_client if doc else False})
     if request.method == "POST" and form.is_valid():
         try:
             services.client_doc_update(actor=request.user, client=client,
-                                       overview_markdown=form.cleaned_data["overview_markdown"])
+                                       overview_markdown=form.cleaned_data["overview_markdown"],
+                                       shared_with_client=form.cleaned_data["shared_with_client"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -14,3 +14,5 @@ class PortalConfig(AppConfig):
                                                order=10, portal=True))
         navigation.register(navigation.NavItem("portal-tickets", _("Tickets"), "portal:ticket_list", "tickets",
                                                order=20, portal=True))
+        navigation.register(navigation.NavItem("portal-documentation", _("Documentation"), "portal:documentation",
+                                               "runbooks", order=30, portal=True))

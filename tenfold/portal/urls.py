@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenfold.portal import ticket_views, views
+from tenfold.portal import doc_views, ticket_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -12,4 +12,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:ticket_id>/reply/", ticket_views.ticket_reply, name="ticket_reply"),
     path("tickets/<int:ticket_id>/survey/", ticket_views.ticket_survey, name="ticket_survey"),
+    path("documentation/", doc_views.documentation, name="documentation"),
+    path("documentation/overview/<int:doc_id>/", doc_views.shared_overview, name="shared_overview"),
+    path("documentation/runbooks/<int:runbook_id>/", doc_views.shared_runbook, name="shared_runbook"),
 ]

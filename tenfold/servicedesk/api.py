@@ -17,7 +17,7 @@ from tenfold.core.api import ERRORS, Page, actor_of, ordering_param, paginate
 from tenfold.core.errors import NotFound, PermissionDenied, ValidationError
 from tenfold.core.roles import require
 from tenfold.servicedesk import selectors, services, sla
-from tenfold.servicedesk.models import ApprovalStatus, TicketStatus, TicketType
+from tenfold.servicedesk.models import ApprovalStatus, Ticket, TicketStatus, TicketType
 from tenfold.servicedesk.schemas import (
     AssignIn,
     BulkIn,
@@ -109,6 +109,13 @@ def _ticket(actor: Any, ticket_id: int) -> Any:
     return selectors.access_ticket(actor, ticket_id)
 
 
+def _as_stored(ticket: Ticket) -> Ticket:
+    """The ticket as a read answers it: `due_at` is read back from the database (UTC), not left in the offset
+    the caller sent."""
+    ticket.refresh_from_db(fields=["due_at"])
+    return ticket
+
+
 def _with_relations(queryset: Any) -> Any:
     return queryset.prefetch_related("devices", "watchers")
 
@@ -148,7 +155,8 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
     if "title" not in data and "template_id" not in data:
         raise ValidationError(field="title", message="Give the ticket a title or a template_id.")
     source = "portal" if getattr(actor, "is_portal", False) else "api"
-    return Status(201, services.ticket_create(actor=actor, client=client, data=data, source=source))
+    ticket = services.ticket_create(actor=actor, client=client, data=data, source=source)
+    return Status(201, _as_stored(ticket))
 
 
 @router.post("/bulk", response={200: BulkOut, **ERRORS}, summary="Change several tickets at once")
@@ -179,7 +187,7 @@ def get_ticket(request: HttpRequest, ticket_id: int) -> Any:
 @router.patch("/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Change a ticket")
 def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) -> Any:
     actor = actor_of(request)
-    return services.ticket_update(actor=actor, ticket=_ticket(actor, ticket_id), data=_patch_data(payload))
+    return _as_stored(services.ticket_update(actor=actor, ticket=_ticket(actor, ticket_id), data=_patch_data(payload)))
 
 
 @router.delete("/{ticket_id}", response={204: None, **ERRORS}, summary="Delete a ticket")

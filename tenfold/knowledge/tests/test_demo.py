@@ -24,6 +24,11 @@ def test_demo_knowledge() -> None:
     assert ClientDoc.objects.count() == 6
     assert ClientDoc.objects.exclude(last_reviewed_at=None).count() == 3
     assert NetworkItem.objects.count() == 24
+    # and one client's documentation and one of its runbooks are shared with its portal
+    shared_doc = ClientDoc.objects.get(shared_with_client=True)
+    shared_runbook = Runbook.objects.get(shared_with_client=True)
+    assert shared_runbook.client_id == shared_doc.client_id
+    assert shared_runbook.title == f"{shared_doc.client.name}: month-end backup check"
     # and a disk check opens the disk-space runbook
     disk_check = CheckDefinition.objects.filter(check_type="disk_free").first()
     assert disk_check is not None

@@ -136,6 +136,21 @@ def test_open_get_change_and_delete_a_ticket(api: Api, admin: Any, client: Clien
     assert api.get(f"/api/v1/tickets/{pk}").status_code == 404
 
 
+def test_create_and_change_answer_due_at_in_utc_like_a_read(api: Api, client: Client) -> None:
+    # when a ticket is opened with a due time in a +02:00 offset
+    created = open_ticket(api, client, due_at="2026-03-05T18:30:00+02:00")
+    # then the answer is the stored value, in UTC, as a read gives it
+    assert created["due_at"] == "2026-03-05T16:30:00Z"
+    assert api.get(f"/api/v1/tickets/{created['id']}").json()["due_at"] == "2026-03-05T16:30:00Z"
+    # when the due time is changed in a -05:00 offset
+    changed = api.patch(f"/api/v1/tickets/{created['id']}", {"due_at": "2026-03-06T08:15:00-05:00"})
+    # then the answer is UTC too, and equal to a read
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["due_at"] == "2026-03-06T13:15:00Z"
+    assert changed.json() == api.get(f"/api/v1/tickets/{created['id']}").json()
+    assert Ticket.objects.get(pk=created["id"]).due_at == datetime(2026, 3, 6, 13, 15, tzinfo=UTC)
+
+
 def test_list_filters_sorts_and_paginates(api: Api, client: Client) -> None:
     other = make_client("Garage Durand")
     first = open_ticket(api, client, title="VPN drops", priority="p1")
