@@ -29,6 +29,7 @@ urlpatterns = [
     path("survey/", include("tenfold.servicedesk.survey_urls")),
 ]
 
+handler400 = "tenfold.core.views.error_400"
 handler403 = "tenfold.core.views.error_403"
 handler404 = "tenfold.core.views.error_404"
 handler500 = "tenfold.core.views.error_500"
