@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from tenfold.agents import auth, fastpath, protocol, secrets, services
+from tenfold.agents import auth, fastpath, protocol, services
 from tenfold.core.context import client_ip, current_origin
 from tenfold.core.errors import TenfoldError
 
@@ -69,7 +69,7 @@ def enroll(request: HttpRequest) -> JsonResponse:
 def checkin(request: HttpRequest) -> JsonResponse:
     """POST /agent/v1/checkin: heartbeat, metrics, results, inventory, posture and job results in;
     the acknowledged seq, policy and pending jobs out (after commit)."""
-    credential = bearer_credential(request.headers.get("Authorization", ""))
+    credential = auth.bearer_credential(request.headers.get("Authorization", ""))
     if credential is None:
         auth.authenticate(request)  # raises the 401
     try:
@@ -83,11 +83,3 @@ def checkin(request: HttpRequest) -> JsonResponse:
         answer = services.checkin_apply(caller=caller, checkin=payload, ip=_ip(request))
     return JsonResponse(answer)
 
-
-def bearer_credential(header: str) -> str | None:
-    """The `tfa_…` credential of an `Authorization: Bearer` header when it is well formed."""
-    scheme, _sep, value = header.partition(" ")
-    value = value.strip()
-    if scheme.lower() != "bearer" or secrets.prefix_of(value, secrets.CREDENTIAL) is None:
-        return None
-    return value

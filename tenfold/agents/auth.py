@@ -101,15 +101,20 @@ def _load(prefix: str) -> AuthenticatedAgent | None:
     return entry
 
 
+def bearer_credential(header: str) -> str | None:
+    """The `tfa_…` credential of an `Authorization: Bearer` header when it is well formed."""
+    scheme, _sep, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or secrets.prefix_of(value, secrets.CREDENTIAL) is None:
+        return None
+    return value
+
+
 def authenticate(request: HttpRequest) -> AuthenticatedAgent:
     """The agent behind `Authorization: Bearer tfa_…`, or AgentAuthError (401)."""
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, value = header.partition(" ")
-    if scheme.lower() != "bearer":
-        raise AgentAuthError()
-    value = value.strip()
-    prefix = secrets.prefix_of(value, secrets.CREDENTIAL)
-    if prefix is None:
+    value = bearer_credential(request.headers.get("Authorization", ""))
+    prefix = secrets.prefix_of(value, secrets.CREDENTIAL) if value is not None else None
+    if value is None or prefix is None:
         raise AgentAuthError()
     entry = _load(prefix)
     # Unknown prefix and wrong secret answer alike; "revoked" is said only to the holder of the secret.

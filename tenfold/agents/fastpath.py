@@ -24,7 +24,7 @@ import functools
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,37 +59,36 @@ class _Rows:
     heartbeat_seq: int = 0
     uptime: int | None = None
     user: str | None = None
-    r_check: list[int] | None = None
-    r_at: list[datetime] | None = None
-    r_status: list[int] | None = None
-    r_value: list[float | None] | None = None
-    r_message: list[str] | None = None
-    r_seq: list[int] | None = None
-    m_at: list[datetime] | None = None
-    m_cpu: list[float | None] | None = None
-    m_mem: list[float | None] | None = None
-    m_disk: list[float | None] | None = None
-    m_seq: list[int] | None = None
+    r_check: list[int] = field(default_factory=list)
+    r_at: list[datetime] = field(default_factory=list)
+    r_status: list[int] = field(default_factory=list)
+    r_value: list[float | None] = field(default_factory=list)
+    r_message: list[str] = field(default_factory=list)
+    r_seq: list[int] = field(default_factory=list)
+    m_at: list[datetime] = field(default_factory=list)
+    m_cpu: list[float | None] = field(default_factory=list)
+    m_mem: list[float | None] = field(default_factory=list)
+    m_disk: list[float | None] = field(default_factory=list)
+    m_seq: list[int] = field(default_factory=list)
 
 
 def _columns(checkin: Checkin) -> _Rows | None:
-    rows = _Rows(r_check=[], r_at=[], r_status=[], r_value=[], r_message=[], r_seq=[], m_at=[], m_cpu=[],
-                 m_mem=[], m_disk=[], m_seq=[])
+    rows = _Rows()
     for item in checkin.items:
         kind, data = item.kind, item.data
         if kind == "check_result":
-            rows.r_check.append(data.check_id)  # type: ignore[union-attr]
-            rows.r_at.append(item.at)  # type: ignore[union-attr]
-            rows.r_status.append(STATUS_CODES[data.status])  # type: ignore[union-attr]
-            rows.r_value.append(data.value)  # type: ignore[union-attr]
-            rows.r_message.append(data.message)  # type: ignore[union-attr]
-            rows.r_seq.append(item.seq)  # type: ignore[union-attr]
+            rows.r_check.append(data.check_id)
+            rows.r_at.append(item.at)
+            rows.r_status.append(STATUS_CODES[data.status])
+            rows.r_value.append(data.value)
+            rows.r_message.append(data.message)
+            rows.r_seq.append(item.seq)
         elif kind == "metrics":
-            rows.m_at.append(item.at)  # type: ignore[union-attr]
-            rows.m_cpu.append(data.cpu_pct)  # type: ignore[union-attr]
-            rows.m_mem.append(data.mem_pct)  # type: ignore[union-attr]
-            rows.m_disk.append(min((d.free_pct for d in data.disks), default=None))  # type: ignore[union-attr]
-            rows.m_seq.append(item.seq)  # type: ignore[union-attr]
+            rows.m_at.append(item.at)
+            rows.m_cpu.append(data.cpu_pct)
+            rows.m_mem.append(data.mem_pct)
+            rows.m_disk.append(min((d.free_pct for d in data.disks), default=None))
+            rows.m_seq.append(item.seq)
         elif kind == "heartbeat":
             rows.heartbeat_seq = item.seq
             if data.uptime_s is not None:
@@ -239,14 +238,14 @@ def _apply_sqlite(prefix: str, digest: str, version: str, rows: _Rows, ip: str, 
         site_id, os_family = cursor.fetchone()
         results = [(client_id, device_id, check, adapt(at), status, value, message, seq)
                    for check, at, status, value, message, seq in zip(
-                       rows.r_check or [], rows.r_at or [], rows.r_status or [], rows.r_value or [],
-                       rows.r_message or [], rows.r_seq or [], strict=True) if seq > old_seq]
+                       rows.r_check, rows.r_at, rows.r_status, rows.r_value,
+                       rows.r_message, rows.r_seq, strict=True) if seq > old_seq]
         if results:
             cursor.executemany("INSERT INTO assets_checkresult (client_id, device_id, check_id, at, status, value, "
                                "message, seq) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", results)
         metrics = [(client_id, device_id, adapt(at), cpu, mem, disk)
-                   for at, cpu, mem, disk, seq in zip(rows.m_at or [], rows.m_cpu or [], rows.m_mem or [],
-                                                      rows.m_disk or [], rows.m_seq or [], strict=True)
+                   for at, cpu, mem, disk, seq in zip(rows.m_at, rows.m_cpu, rows.m_mem,
+                                                      rows.m_disk, rows.m_seq, strict=True)
                    if seq > old_seq]
         if metrics:
             cursor.executemany("INSERT INTO assets_metricsample (client_id, device_id, at, cpu_pct, mem_pct, "

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from tenfold.agents import fastpath, protocol
-from tenfold.agents.agent_views import bearer_credential
+from tenfold.agents.auth import bearer_credential
 from tenfold.core.context import client_ip
 
 logger = logging.getLogger("tenfold.agents")
