@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "tenfold.contracts",
     "tenfold.knowledge",
     "tenfold.servicedesk",
+    "tenfold.sales",
+    "tenfold.billing",
     "tenfold.portal",
     "tenfold.demo",
 ]

@@ -1,0 +1,1 @@
+"""Billing: monthly runs, invoices and credit notes, payments, ageing, reconciliation."""
