@@ -29,7 +29,9 @@ from tenfold.core.roles import has_capability
 
 def _load_cases() -> None:
     for module in pkgutil.walk_packages(tenfold.__path__, "tenfold."):
-        if module.name.endswith(".tests.isolation_cases"):
+        # An app's cases live in tests/isolation_cases.py, or in several tests/isolation_*_cases.py modules.
+        leaf = module.name.rsplit(".", 1)[-1]
+        if ".tests." in module.name and leaf.startswith("isolation_") and leaf.endswith("cases"):
             importlib.import_module(module.name)
 
 
