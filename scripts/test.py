@@ -37,6 +37,9 @@ FRENCH_CATALOGUE = ROOT / "tenfold" / "locale" / "fr" / "LC_MESSAGES" / "django.
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 MINUTE = 60
 FUZZ_SECONDS = int(os.environ.get("TENFOLD_FUZZ_SECONDS", "60"))  # the fuzzing gate's time bound
+# The other outside parsers' targets (fuzz/parsers.py), each for this long.
+PARSER_FUZZ_SECONDS = int(os.environ.get("TENFOLD_PARSER_FUZZ_SECONDS", "20"))
+PARSER_FUZZ_TARGETS = ("email", "markdown", "csv")
 
 
 @dataclass
@@ -181,7 +184,8 @@ class Runner:
         return result
 
     def fuzz(self) -> None:
-        """The atheris target of the agent check-in parser, time-bounded (fuzz/checkin.py)."""
+        """The atheris targets, each time-bounded: the agent check-in parser (fuzz/checkin.py), then the email,
+        Markdown and CSV import parsers (fuzz/parsers.py)."""
         name = "fuzz: check-in parser"
         try:
             import atheris  # noqa: F401
@@ -193,6 +197,14 @@ class Runner:
         self.gate(name, [sys.executable, "fuzz/checkin.py", str(scratch), "fuzz/corpus/checkin",
                          f"-max_total_time={FUZZ_SECONDS}", "-rss_limit_mb=2048", "-max_len=200000",
                          f"-artifact_prefix={self.work}/fuzz-"], timeout=FUZZ_SECONDS + 2 * MINUTE, env=self.env())
+        for target in PARSER_FUZZ_TARGETS:
+            scratch = self.work / f"fuzz-{target}"
+            scratch.mkdir(exist_ok=True)
+            self.gate(f"fuzz: {target} parser", [
+                sys.executable, "fuzz/parsers.py", target, str(scratch), f"fuzz/corpus/{target}",
+                f"-max_total_time={PARSER_FUZZ_SECONDS}", "-rss_limit_mb=2048", "-max_len=200000",
+                f"-artifact_prefix={self.work}/fuzz-{target}-"], timeout=PARSER_FUZZ_SECONDS + 2 * MINUTE,
+                env=self.env())
 
     def agent(self) -> None:
         # The agent package's own tests: no Django, so pytest-django stays out of the way.

@@ -7,6 +7,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -90,6 +91,31 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+# What the standard library's header classes raise on some malformed headers (an address group where a
+# mailbox is expected, a broken encoded word): the raw text is used instead.
+_HEADER_ERRORS = (AttributeError, IndexError, LookupError, TypeError, ValueError, MessageError)
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    """One header as text ("" when absent), the raw value when the parsed one cannot be built."""
+    try:
+        value = msg.get(name)
+        return "" if value is None else str(value)
+    except _HEADER_ERRORS:
+        for key, raw in msg.raw_items():
+            if key.lower() == name.lower():
+                return " ".join(str(raw).split())
+        return ""
+
+
+def _header_all(msg: EmailMessage, name: str) -> list[str]:
+    """Every occurrence of a header as text, raw where the parsed value cannot be built."""
+    try:
+        return [str(v) for v in msg.get_all(name, [])]
+    except _HEADER_ERRORS:
+        return [" ".join(str(raw).split()) for key, raw in msg.raw_items() if key.lower() == name.lower()]
+
+
 def html_to_text(html: str) -> str:
     """The readable text of an HTML body: never markup, never script content."""
     parser = _TextExtractor()
@@ -119,22 +145,22 @@ def _message_ids(value: str | None) -> list[str]:
 
 def automatic_reason(msg: EmailMessage, sender: str, own_addresses: set[str]) -> str:
     """Why this message is automatic and must be ignored (loop protection), or "" for a person's mail."""
-    auto_submitted = str(msg.get("Auto-Submitted", "")).strip().lower()
+    auto_submitted = _header(msg, "Auto-Submitted").strip().lower()
     if auto_submitted and auto_submitted != "no":
         return f"Auto-Submitted: {auto_submitted}"
-    precedence = str(msg.get("Precedence", "")).strip().lower()
+    precedence = _header(msg, "Precedence").strip().lower()
     if precedence in ("bulk", "junk", "list", "auto_reply"):
         return f"Precedence: {precedence}"
     for header in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "List-Id", "List-Unsubscribe"):
-        if header in msg and (header != "X-Auto-Response-Suppress" or "all" in str(msg[header]).lower()
-                              or "oof" in str(msg[header]).lower()):
+        if header in msg and (header != "X-Auto-Response-Suppress" or "all" in _header(msg, header).lower()
+                              or "oof" in _header(msg, header).lower()):
             return f"{header} header"
     if msg.get_content_type() == "multipart/report":
         return "delivery report"
     local = sender.partition("@")[0].lower()
     if not sender or local in ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply"):
         return "sender is a mail system"
-    if str(msg.get("Return-Path", "")).strip() == "<>":
+    if _header(msg, "Return-Path").strip() == "<>":
         return "empty return path (bounce)"
     if sender.lower() in own_addresses:
         return "sent by our own mailbox"
@@ -147,7 +173,7 @@ def _text_of(msg: EmailMessage) -> str:
         return ""
     try:
         content = body.get_content()
-    except (LookupError, UnicodeDecodeError, AssertionError):
+    except (*_HEADER_ERRORS, AssertionError):  # an unknown charset, a NUL in the text, a broken part
         payload = body.get_payload(decode=True)
         content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
     if not isinstance(content, str):
@@ -178,19 +204,19 @@ def parse_email(raw: bytes, own_addresses: set[str] | None = None) -> ParsedEmai
     """Read a raw RFC 5322 message."""
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
-    name, sender = parseaddr(str(msg.get("From", "")))
+    name, sender = parseaddr(_header(msg, "From"))
     sender = sender.strip().lower()
     try:
         Address(addr_spec=sender)
-    except (ValueError, IndexError, TypeError):
+    except _HEADER_ERRORS:
         sender = ""
-    ids = _message_ids(msg.get("Message-ID"))
+    ids = _message_ids(_header(msg, "Message-ID"))
     message_id = ids[0] if ids else f"<{hashlib.sha256(raw).hexdigest()}@tenfold.invalid>"
-    subject = " ".join(str(msg.get("Subject", "")).split())[:300]
+    subject = " ".join(_header(msg, "Subject").split())[:300]
     return ParsedEmail(
         message_id=message_id[:300], sender=sender, sender_name=name.strip()[:200], subject=subject,
-        text=_text_of(msg)[:MAX_TEXT], in_reply_to=_message_ids(msg.get("In-Reply-To")),
-        references=_message_ids(msg.get("References")), attachments=_attachments(msg),
+        text=_text_of(msg)[:MAX_TEXT], in_reply_to=_message_ids(_header(msg, "In-Reply-To")),
+        references=_message_ids(_header(msg, "References")), attachments=_attachments(msg),
         automatic=automatic_reason(msg, sender, {a.lower() for a in (own_addresses or set())}),
-        to=[addr.lower() for _n, addr in getaddresses([str(v) for v in msg.get_all("To", [])])],
+        to=[addr.lower() for _n, addr in getaddresses(_header_all(msg, "To"))],
     )
