@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from tenfold.agents import auth, fastpath, protocol, services
+from tenfold.agents import auth, fastpath, overload, protocol, services
 from tenfold.core.context import client_ip, current_origin
 from tenfold.core.errors import TenfoldError
 
@@ -68,7 +68,21 @@ def enroll(request: HttpRequest) -> JsonResponse:
 @agent_endpoint
 def checkin(request: HttpRequest) -> JsonResponse:
     """POST /agent/v1/checkin: heartbeat, metrics, results, inventory, posture and job results in;
-    the acknowledged seq, policy and pending jobs out (after commit)."""
+    the acknowledged seq, policy and pending jobs out (after commit). Over the process's in-flight limit:
+    429 with Retry-After, nothing read or written (the WSGI lane, when the request came through it, has
+    already taken the slot)."""
+    if request.META.get(overload.ADMITTED_KEY):
+        return _checkin(request)
+    limiter = overload.checkin_limiter()
+    with limiter.slot() as admitted:
+        if admitted:
+            return _checkin(request)
+    response = JsonResponse(overload.REFUSAL, status=429)
+    response["Retry-After"] = str(limiter.retry_after())
+    return response
+
+
+def _checkin(request: HttpRequest) -> JsonResponse:
     credential = auth.bearer_credential(request.headers.get("Authorization", ""))
     if credential is None:
         auth.authenticate(request)  # raises the 401

@@ -174,11 +174,14 @@ FROM a, d
 
 def _execute_prepared(cursor: Any, sql: str, params: dict[str, Any]) -> Any:
     """Run a prepared statement through Django's execute wrappers and query log (so query counts and
-    instrumentation see it like any other query); return its first row."""
+    instrumentation see it like any other query); return its first row. A driver error becomes Django's
+    (a `DatabaseError`, the connection marked as having failed), as through Django's own cursors: so the
+    lane and the view hand it on or answer 503, and a connection the database dropped is not kept."""
 
     def run(sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-        cursor.execute(sql, params, prepare=True)
-        return cursor.fetchone()
+        with connection.wrap_database_errors:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone()
 
     executor = functools.reduce(lambda inner, wrapper: functools.partial(wrapper, inner),
                                 reversed(connection.execute_wrappers), run)

@@ -6,6 +6,10 @@ without middleware, URL routing or the per-request connection health check (the 
 database connection; a broken one is closed and the request handed on). Everything else, including
 every error answer, goes to Django's view, which gives the same answers it always gave: the body
 already read is handed on with the request.
+
+Every check-in, whichever path answers it, first takes a slot of this process's check-in limiter
+(`tenfold.agents.overload`): over the limit it is answered `429` with `Retry-After` at once, before its
+body is read, its credential looked up or anything written.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from tenfold.agents import fastpath, protocol
+from tenfold.agents import fastpath, overload, protocol
 from tenfold.agents.auth import bearer_credential
 from tenfold.core.context import client_ip
 
@@ -40,6 +44,21 @@ class CheckinFastLane:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != CHECKIN_PATH or environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)
+        limiter = overload.checkin_limiter()
+        started = limiter.try_enter()
+        if started is None:
+            status, headers, body = overload.refusal(limiter)
+            start_response(status, headers)
+            return [body]
+        try:
+            # Django's view must not take a second slot for this check-in.
+            environ[overload.ADMITTED_KEY] = True
+            return self._checkin(environ, start_response)
+        finally:
+            # Django builds the whole (JSON) answer inside the call: the work is done when it returns.
+            limiter.leave(started)
+
+    def _checkin(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         credential = bearer_credential(environ.get("HTTP_AUTHORIZATION", ""))
         try:
             length = int(environ.get("CONTENT_LENGTH") or "-1")

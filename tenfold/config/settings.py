@@ -222,6 +222,9 @@ TENFOLD_WORKER_STALE_SECONDS = 90
 # Raw metric samples and check results older than this many days are deleted once rolled up
 # (tenfold.monitoring.history); daily rollups are kept forever.
 TENFOLD_RAW_RETENTION_DAYS = max(2, env_int("TENFOLD_RAW_RETENTION_DAYS", 30))
+# Agent check-ins one server process works on at once; more are answered 429 with Retry-After
+# (tenfold.agents.overload, docs/operations.md). 0: the request threads of `tenfold serve` less two.
+TENFOLD_CHECKIN_MAX_INFLIGHT = max(0, env_int("TENFOLD_CHECKIN_MAX_INFLIGHT", 0))
 
 LOGGING = {
     "version": 1,
