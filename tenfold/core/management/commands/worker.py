@@ -14,7 +14,9 @@ import secrets
 import signal
 import socket
 import threading
+import time
 from argparse import ArgumentParser
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -23,7 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections, connection, connections
 from django.utils import timezone
-from django_tasks import task_backends
+from django_tasks import TaskResultStatus, task_backends
 from django_tasks.backends.base import BaseTaskBackend
 
 from tenfold.core import scheduler
@@ -33,6 +35,8 @@ logger = logging.getLogger("tenfold.worker")
 
 # django-tasks-db refuses worker ids longer than this.
 WORKER_ID_MAX = 64
+# The task loop restarts after a database error, waiting this long at first and twice as long each time.
+RESTART_DELAY_FIRST, RESTART_DELAY_MAX = 1.0, 15.0
 
 
 def new_worker_id() -> str:
@@ -59,6 +63,8 @@ def beat(worker_id: str, heartbeat: dict[str, Any]) -> list[str]:
         # Drop a connection the database closed while we slept, as Django does between requests.
         close_old_connections()
         won = scheduler.tick(worker_id)
+        if heartbeat.get("backend") == "database":
+            requeue_orphaned_tasks()
         now = timezone.now()
         touched = WorkerHeartbeat.objects.filter(worker_id=worker_id).update(last_seen_at=now)
         if not touched:
@@ -75,6 +81,33 @@ def beat(worker_id: str, heartbeat: dict[str, Any]) -> list[str]:
     if won:
         logger.info("worker %s enqueued: %s", worker_id, ", ".join(won))
     return won
+
+
+def requeue_orphaned_tasks(now: Any = None) -> list[str]:
+    """Put back in the queue the tasks of the database backend left "running" by a worker that died (killed,
+    its machine lost): running for longer than the heartbeat's staleness by a worker with no fresh
+    heartbeat. Tasks are safe to run twice (docs/development.md), so running one again is the recovery.
+    Returns the ids requeued."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.TENFOLD_WORKER_STALE_SECONDS)
+    alive = set(WorkerHeartbeat.objects.filter(last_seen_at__gte=stale_before).values_list("worker_id", flat=True))
+    requeued: list[str] = []
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=stale_before)
+    for result in running.only("id", "worker_ids", "started_at"):
+        owner = result.worker_ids[-1] if result.worker_ids else ""
+        if owner in alive:
+            continue
+        # Conditional on the row being as read, so a worker that does come back keeps its task.
+        if DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.RUNNING,
+                                       started_at=result.started_at).update(
+                                           status=TaskResultStatus.READY, started_at=None):
+            requeued.append(str(result.pk))
+    if requeued:
+        logger.warning("requeued %d task(s) left running by a worker that stopped: %s", len(requeued),
+                       ", ".join(requeued))
+    return requeued
 
 
 def _discard_connection() -> None:
@@ -165,9 +198,26 @@ class Command(BaseCommand):
                   verbosity: int = 1) -> None:
         """Run the backend's worker loop in this thread; with `batch`, stop when no task is left."""
         if kind == "database":
-            call_command("db_worker", queue_name="*", interval=1, batch=batch, reload=False,
-                         startup_delay=not batch, worker_id=worker_id, backend_name=backend.alias,
-                         verbosity=verbosity)
+            delay = RESTART_DELAY_FIRST
+            while True:
+                try:
+                    call_command("db_worker", queue_name="*", interval=1, batch=batch, reload=False,
+                                 startup_delay=not batch, worker_id=worker_id, backend_name=backend.alias,
+                                 verbosity=verbosity)
+                    return  # stopped by a signal, or (batch) nothing left to run
+                except DatabaseError:
+                    if batch:
+                        raise
+                    # The database went away (restarted, failed over): wait and start the loop again
+                    # rather than exit and leave the work to a supervisor's restart limits.
+                    logger.warning("worker %s: database unavailable, task loop restarting in %.0f s", worker_id,
+                                   delay, exc_info=True)
+                    _discard_connection()
+                    # The loop's own signal handlers went with it: a stop signal must end the wait.
+                    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+                    signal.signal(signal.SIGINT, signal.default_int_handler)
+                    time.sleep(delay)
+                    delay = min(delay * 2, RESTART_DELAY_MAX)
         elif kind == "rq":
             run_rq_worker(backend, worker_id, burst=batch, logging_level="DEBUG" if verbosity > 1 else "INFO")
         # The immediate backend ran each task when it was enqueued: nothing is left to run.
