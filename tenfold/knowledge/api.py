@@ -156,6 +156,7 @@ def diff_versions(request: HttpRequest, runbook_id: int, from_version: int | Non
 def _doc_body(client: Any) -> dict[str, Any]:
     doc = selectors.client_doc(client)
     return {"client_id": client.pk, "overview_markdown": doc.overview_markdown if doc else "",
+            "shared_with_client": doc.shared_with_client if doc else False,
             "last_reviewed_at": doc.last_reviewed_at if doc else None,
             "reviewed_by_id": doc.reviewed_by_id if doc else None,
             "network": list(selectors.network_items(client)),
@@ -168,11 +169,14 @@ def get_client_doc(request: HttpRequest, client_id: int) -> Any:
 
 
 @docs_router.put("/{client_id}/overview", response={200: ClientDocOut, **ERRORS},
-                 summary="Replace a client's environment overview")
+                 summary="Replace a client's environment overview (and share it or not)")
 def put_overview(request: HttpRequest, client_id: int, payload: OverviewIn) -> Any:
+    """`shared_with_client`: the client's portal administrators read the overview in the portal; omitted, the
+    sharing is left as it is. Audited like the change in the page."""
     actor = actor_of(request)
     client = selectors.access_client_for_docs(actor, client_id)
-    services.client_doc_update(actor=actor, client=client, overview_markdown=payload.overview_markdown)
+    services.client_doc_update(actor=actor, client=client, overview_markdown=payload.overview_markdown,
+                               shared_with_client=payload.shared_with_client)
     return _doc_body(client)
 
 

@@ -131,3 +131,12 @@ class CredentialForm(forms.Form):
 
 class CheckLinkForm(forms.Form):
     check_type = forms.ChoiceField(label=_("check type"), choices=[("", "—"), *CheckType.choices])
+
+
+class CategoryForm(forms.Form):
+    """Name a runbook category (MSP-level)."""
+
+    name = forms.CharField(label=_("name"), max_length=100)
+    description = forms.CharField(label=_("description"), max_length=300, required=False)
+    position = forms.IntegerField(label=_("position"), min_value=0, max_value=32767, initial=0,
+                                  help_text=_("Categories are listed by position, then by name."))

@@ -36,6 +36,7 @@ class RunbookOut(Schema):
     body_markdown: str
     current_version: int = Field(examples=[3])
     archived: bool
+    shared_with_client: bool = Field(description="The client's portal administrators read it in the portal.")
     created_at: datetime
     updated_at: datetime
 
@@ -52,6 +53,9 @@ class RunbookIn(InputSchema):
                                   description="Empty for a runbook of the whole MSP.")
     body_markdown: str = Field(default="", max_length=MAX_MARKDOWN_LENGTH,
                                examples=["## Before you start\n\nCheck the printer's IP reservation."])
+    shared_with_client: bool = Field(
+        default=False, strict=True,
+        description="Share with the client's portal administrators (client runbooks only).")
     steps: list[StepIn] = Field(default_factory=list, max_length=100)
     summary: str = Field(default="", max_length=300, examples=["First version"])
 
@@ -62,6 +66,7 @@ class RunbookPatch(InputSchema):
     category_id: int | None = ID
     client_id: int | None = ID
     body_markdown: str | None = Field(default=None, max_length=MAX_MARKDOWN_LENGTH)
+    shared_with_client: bool | None = Field(default=None, strict=True)
     steps: list[StepIn] | None = Field(default=None, max_length=100,
                                        description="The whole new list of steps; omit to keep them.")
     summary: str = Field(default="", max_length=300, examples=["Added the disk encryption step"])
@@ -135,6 +140,7 @@ class KeyApplicationIn(InputSchema):
 class ClientDocOut(Schema):
     client_id: int
     overview_markdown: str
+    shared_with_client: bool = Field(description="The client's portal administrators read the overview in the portal.")
     last_reviewed_at: datetime | None
     reviewed_by_id: int | None
     network: list[NetworkItemOut]
@@ -144,6 +150,9 @@ class ClientDocOut(Schema):
 class OverviewIn(InputSchema):
     overview_markdown: str = Field(max_length=MAX_MARKDOWN_LENGTH,
                                    examples=["## Environment\n\n25 workstations, one file server, hosted e-mail."])
+    shared_with_client: bool | None = Field(
+        default=None, strict=True, examples=[True],
+        description="Share the overview with the client's portal administrators; omit to leave it as it is.")
 
 
 class CredentialOut(Schema):

@@ -69,6 +69,27 @@ def categories() -> QuerySet[RunbookCategory]:
     return RunbookCategory.objects.all()
 
 
+def categories_with_counts(actor: Any) -> list[tuple[RunbookCategory, int]]:
+    """Every category with the number of runbooks filed under it that the actor sees (archived included)."""
+    _require_staff(actor, "runbooks")
+    counts = dict(Runbook.objects.visible_to(actor).filter(category__isnull=False).order_by()
+                  .values("category_id").annotate(n=Count("pk")).values_list("category_id", "n"))
+    return [(category, counts.get(category.pk, 0)) for category in RunbookCategory.objects.all()]
+
+
+def access_category(actor: Any, category_id: Any) -> RunbookCategory:
+    """One category (MSP-level: every staff user sees them), or NotFound; portal users: 403."""
+    try:
+        pk = int(category_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    category = RunbookCategory.objects.filter(pk=pk).first() if 0 < pk <= 2**63 - 1 else None
+    if category is None:
+        raise NotFound()
+    _require_staff(actor, "runbooks")
+    return category
+
+
 def runbook_versions(runbook: Runbook) -> QuerySet[RunbookVersion]:
     """The versions of a runbook, newest first."""
     return runbook.versions.select_related("author").order_by("-number")

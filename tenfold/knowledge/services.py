@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tenfold.clients.models import Client, Site
 from tenfold.core import audit, events
@@ -30,6 +31,7 @@ from tenfold.knowledge.models import (
     NetworkItem,
     NetworkKind,
     Runbook,
+    RunbookCategory,
     RunbookStep,
     RunbookVersion,
     SearchDocument,
@@ -161,6 +163,8 @@ def _write_version(runbook: Runbook, steps: list[StepInput], actor: Any, summary
 
 
 RUNBOOK_FIELDS = ("title", "category_id", "kind", "client_id", "body_markdown", "shared_with_client")
+# audit.snapshot names fields, not their columns: "category", not "category_id".
+RUNBOOK_SNAPSHOT = [name.removesuffix("_id") for name in RUNBOOK_FIELDS]
 
 
 def _validate_runbook(runbook: Runbook) -> None:
@@ -206,14 +210,14 @@ def runbook_update(*, actor: Any, runbook: Runbook, data: dict[str, Any], steps:
             raise ValidationError(_("Choose one of your clients: you cannot write runbooks for the whole MSP."),
                                   field="client")
     cleaned = _clean_steps(steps)
-    before = audit.snapshot(runbook, list(RUNBOOK_FIELDS))
+    before = audit.snapshot(runbook, RUNBOOK_SNAPSHOT)
     before_steps = [(s.text, s.required) for s in runbook.steps.order_by("position")]
     apply_fields(runbook, RUNBOOK_FIELDS, data)
     if runbook.title != before["title"]:
         runbook.slug = _unique_slug(runbook.title, exclude_pk=runbook.pk)
     runbook.updated_by = actor if getattr(actor, "pk", None) else None
     _validate_runbook(runbook)
-    changes = audit.diff(before, audit.snapshot(runbook, list(RUNBOOK_FIELDS)))
+    changes = audit.diff(before, audit.snapshot(runbook, RUNBOOK_SNAPSHOT))
     if not changes and before_steps == [(s.text, s.required) for s in cleaned]:
         return runbook  # nothing changed: no empty version
     runbook.save()
@@ -270,6 +274,75 @@ def check_link_delete(*, actor: Any, link: CheckRunbookLink) -> None:
     changes = {"check_type": link.check_type, "check_definition_id": link.check_definition_id}
     link.delete()
     audit.record(actor, "runbook.check_unlinked", runbook, changes=changes)
+
+
+# --- Runbook categories -------------------------------------------------------------------------------------
+
+CATEGORY_FIELDS = ("name", "description", "position")
+
+
+def _validate_category(category: RunbookCategory) -> None:
+    category.name = (category.name or "").strip()
+    if not category.name:
+        raise ValidationError(_("Give the category a name."), field="name")
+    if RunbookCategory.objects.filter(name__iexact=category.name).exclude(pk=category.pk).exists():
+        raise ValidationError(_("A category with this name already exists."), field="name")
+    clean_or_raise(category)
+
+
+def _save_category(category: RunbookCategory) -> None:
+    try:
+        with transaction.atomic():
+            category.save()
+    except IntegrityError as exc:  # the same slug saved concurrently
+        raise ValidationError(_("A category with this name already exists."), field="name") from exc
+
+
+@transaction.atomic
+def category_create(*, actor: Any, data: dict[str, Any]) -> RunbookCategory:
+    """Add a heading to file runbooks under (MSP-level); its slug comes from the name and does not change."""
+    require(actor, "runbooks", "delete")
+    category = RunbookCategory()
+    apply_fields(category, CATEGORY_FIELDS, data)
+    base = slugify(category.name or "")[:90] or "category"
+    slug, n = base, 2
+    while RunbookCategory.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    category.slug = slug
+    _validate_category(category)
+    _save_category(category)
+    audit.record(actor, "runbook_category.created", category, changes={"name": category.name})
+    return category
+
+
+@transaction.atomic
+def category_update(*, actor: Any, category: RunbookCategory, data: dict[str, Any]) -> RunbookCategory:
+    """Rename a category or change its description and position (its runbooks follow: they point to it)."""
+    require(actor, "runbooks", "delete")
+    before = audit.snapshot(category, list(CATEGORY_FIELDS))
+    apply_fields(category, CATEGORY_FIELDS, data)
+    _validate_category(category)
+    changes = audit.diff(before, audit.snapshot(category, list(CATEGORY_FIELDS)))
+    if changes:
+        _save_category(category)
+        audit.record(actor, "runbook_category.updated", category, changes=changes)
+    return category
+
+
+@transaction.atomic
+def category_delete(*, actor: Any, category: RunbookCategory) -> None:
+    """Delete a category no runbook is filed under (archived ones included); else refuse and say how many."""
+    require(actor, "runbooks", "delete")
+    category = RunbookCategory.objects.select_for_update().get(pk=category.pk)
+    used = Runbook.objects.filter(category=category).count()
+    if used:
+        raise Conflict(ngettext(
+            "%(count)d runbook is filed under “%(name)s”: move it to another category first.",
+            "%(count)d runbooks are filed under “%(name)s”: move them to another category first.",
+            used) % {"count": used, "name": category.name}, code="category_in_use")
+    name = category.name
+    audit.record(actor, "runbook_category.deleted", category, changes={"name": name})
+    category.delete()
 
 
 # --- Client documentation -----------------------------------------------------------------------------------

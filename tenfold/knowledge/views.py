@@ -16,12 +16,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tenfold.core.errors import PermissionDenied, ValidationError
+from tenfold.core.errors import Conflict, PermissionDenied, ValidationError
 from tenfold.core.forms import add_service_errors
 from tenfold.core.lists import ChoiceFilter, Column, ListSpec, render_list
 from tenfold.core.roles import has_capability, has_privilege, require
 from tenfold.knowledge import selectors, services
 from tenfold.knowledge.forms import (
+    CategoryForm,
     CheckLinkForm,
     CredentialForm,
     KeyApplicationForm,
@@ -239,6 +240,73 @@ def alert_runbook_panel(request: HttpRequest, alert_id: int) -> HttpResponse:
         "alert": alert, "runbook": runbook,
         "steps": runbook.steps.order_by("position") if runbook else [],
         "body_html": render_markdown(runbook.body_markdown) if runbook else ""})
+
+
+# --- Runbook categories -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def category_list(request: HttpRequest) -> HttpResponse:
+    """The categories runbooks are filed under, with how many runbooks each holds."""
+    _staff_only(request)
+    return render(request, "knowledge/category_list.html", {
+        "categories": selectors.categories_with_counts(request.user),
+        "can_manage": has_capability(request.user, "runbooks", "delete")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def category_create(request: HttpRequest) -> HttpResponse:
+    """Add a category."""
+    _staff_only(request)
+    require(request.user, "runbooks", "delete")
+    form = CategoryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.category_create(actor=request.user, data=dict(form.cleaned_data))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Category saved."))
+            return redirect("knowledge:category_list")
+    return _form_page(request, form, title=_("New category"), cancel_url=reverse("knowledge:category_list"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def category_edit(request: HttpRequest, category_id: int) -> HttpResponse:
+    """Rename a category, change its description or position."""
+    category = selectors.access_category(request.user, category_id)
+    require(request.user, "runbooks", "delete")
+    form = CategoryForm(request.POST or None, initial={"name": category.name, "description": category.description,
+                                                       "position": category.position})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.category_update(actor=request.user, category=category, data=dict(form.cleaned_data))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Category saved."))
+            return redirect("knowledge:category_list")
+    return _form_page(request, form, title=_("Edit category %(name)s") % {"name": category.name},
+                      cancel_url=reverse("knowledge:category_list"),
+                      delete_url=reverse("knowledge:category_delete", args=[category.pk]))
+
+
+@login_required
+@require_POST
+def category_delete(request: HttpRequest, category_id: int) -> HttpResponse:
+    """Delete an unused category; a category still filing runbooks is refused with the reason."""
+    category = selectors.access_category(request.user, category_id)
+    require(request.user, "runbooks", "delete")
+    try:
+        services.category_delete(actor=request.user, category=category)
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Category deleted."))
+    return redirect("knowledge:category_list")
 
 
 # --- Client documentation -----------------------------------------------------------------------------------

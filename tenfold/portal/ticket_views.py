@@ -4,8 +4,11 @@ user sees the tickets they opened or are the contact of. Another company's ticke
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,54 +40,72 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_create(request: HttpRequest) -> HttpResponse:
-    """Open a ticket for the company (always the user's own company: no client is taken from the request)."""
+    """Open a ticket for the company (always the user's own company: no client is taken from the request),
+    with its attachments; a refused file refuses the whole ticket (its error beside the field)."""
     client = _portal_client(request)
     require(request.user, "tickets", "add")
-    form = PortalTicketForm(request.POST or None)
+    form = PortalTicketForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        files = data.pop("attachments")
         try:
-            ticket = services.ticket_create(actor=request.user, client=client, data=dict(form.cleaned_data),
-                                            source=TicketSource.PORTAL)
+            with transaction.atomic():
+                ticket = services.ticket_create(actor=request.user, client=client, data=data,
+                                                source=TicketSource.PORTAL)
+                services.ticket_attach(actor=request.user, ticket=ticket, files=files)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Ticket %(number)s opened.") % {"number": ticket.number})
             return redirect("portal:ticket_detail", ticket.pk)
-    return render(request, "portal/ticket_form.html", {"form": form})
+    return render(request, "portal/ticket_form.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _detail_context(request: HttpRequest, ticket: Any, reply_form: PortalReplyForm | None = None) -> dict[str, Any]:
+    survey = surveys.portal_survey(request.user, ticket)
+    return {
+        "ticket": ticket, "entries": selectors.timeline(request.user, ticket),
+        "attachments": ticket.attachments.filter(Q(entry__isnull=True) | Q(entry__visible_to_client=True)),
+        "reply_form": reply_form or PortalReplyForm(), "survey": survey,
+        "survey_open": survey is not None and not survey.is_answered and not surveys.is_expired(survey),
+        "survey_form": SurveyForm(), "can_reply": ticket.status != TicketStatus.CLOSED}
 
 
 @login_required
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """A ticket's status and its public history; the reply box; the survey once closed."""
     ticket = portal_ticket(request.user, ticket_id)
-    survey = surveys.portal_survey(request.user, ticket)
-    return render(request, "portal/ticket_detail.html", {
-        "ticket": ticket, "entries": selectors.timeline(request.user, ticket),
-        "attachments": ticket.attachments.filter(Q(entry__isnull=True) | Q(entry__visible_to_client=True)),
-        "reply_form": PortalReplyForm(), "survey": survey,
-        "survey_open": survey is not None and not survey.is_answered and not surveys.is_expired(survey),
-        "survey_form": SurveyForm(), "can_reply": ticket.status != TicketStatus.CLOSED})
+    return render(request, "portal/ticket_detail.html", _detail_context(request, ticket))
 
 
 @login_required
 @require_POST
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """The client's public reply."""
+    """The client's public reply, with its attachments; an error (a refused file, no text) is shown beside its
+    field and nothing is written."""
     ticket = portal_ticket(request.user, ticket_id)
     require(request.user, "tickets", "change")
-    form = PortalReplyForm(request.POST)
     if ticket.status == TicketStatus.CLOSED:
         messages.error(request, _("This ticket is closed: open a new one."))
-    elif form.is_valid():
+        return redirect("portal:ticket_detail", ticket.pk)
+    form = PortalReplyForm(request.POST, request.FILES)
+    if form.is_valid():
         try:
-            services.ticket_reply(actor=request.user, ticket=ticket, body=form.cleaned_data["body"], public=True)
+            with transaction.atomic():
+                entry = services.ticket_reply(actor=request.user, ticket=ticket, body=form.cleaned_data["body"],
+                                              public=True)
+                services.ticket_attach(actor=request.user, ticket=ticket, entry=entry,
+                                       files=form.cleaned_data["attachments"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
         except TenfoldError as exc:
             messages.error(request, str(exc.message))
+            return redirect("portal:ticket_detail", ticket.pk)
         else:
             messages.success(request, _("Reply sent."))
-    else:
-        messages.error(request, _("Write something first."))
-    return redirect("portal:ticket_detail", ticket.pk)
+            return redirect("portal:ticket_detail", ticket.pk)
+    return render(request, "portal/ticket_detail.html", _detail_context(request, ticket, form), status=400)
 
 
 @login_required

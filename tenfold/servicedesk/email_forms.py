@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tenfold.clients.models import Client
+from tenfold.servicedesk.attachments import AttachmentsField
 from tenfold.servicedesk.models import Priority, TicketType
 from tenfold.servicedesk.models_email import ClientEmailDomain
 
@@ -32,10 +33,12 @@ class PortalTicketForm(forms.Form):
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}), max_length=100_000)
     type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices, initial=TicketType.INCIDENT)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.P3)
+    attachments = AttachmentsField()
 
 
 class PortalReplyForm(forms.Form):
     body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 4}), max_length=100_000)
+    attachments = AttachmentsField()
 
 
 class EmailDomainForm(forms.Form):

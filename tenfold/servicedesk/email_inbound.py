@@ -12,7 +12,6 @@ messages (auto-replies, bounces, lists) are recorded and ignored, so no mail loo
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from tenfold.clients.models import Client, Contact
 from tenfold.core import audit, events
 from tenfold.servicedesk import mailconfig
+from tenfold.servicedesk.attachments import refusal
 from tenfold.servicedesk.email_parse import ParsedEmail, parse_email, strip_reply
 from tenfold.servicedesk.models import EntryKind, Ticket, TicketEntry, TicketSource, TicketStatus
 from tenfold.servicedesk.models_email import (
@@ -105,20 +105,9 @@ def find_thread(parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
 
 
 def _check_attachment(att: Any) -> str:
-    """Why an attachment is refused, or "" when it is accepted."""
-    limit = mailconfig.max_attachment_bytes()
-    name = att.filename.lower()
-    if len(att.data) > limit:
-        return _("“%(name)s” was not attached: %(size)d KB is over the %(limit)d KB limit.") % {
-            "name": att.filename, "size": len(att.data) // 1024, "limit": limit // 1024}
-    extension = os.path.splitext(name)[1]
-    if extension in mailconfig.BLOCKED_EXTENSIONS:
-        return _("“%(name)s” was not attached: %(extension)s files are not accepted.") % {
-            "name": att.filename, "extension": extension}
-    if att.content_type not in mailconfig.allowed_types():
-        return _("“%(name)s” was not attached: files of type %(type)s are not accepted.") % {
-            "name": att.filename, "type": att.content_type}
-    return ""
+    """Why an attachment is refused, or "" when it is accepted (the same checks as uploads, on the declared
+    type)."""
+    return refusal(att.filename, att.content_type, len(att.data))
 
 
 def store_attachments(ticket: Ticket, entry: TicketEntry | None, attachments: list[Any]) -> list[str]:

@@ -139,12 +139,14 @@ def domain_delete(request: HttpRequest, domain_id: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
     """An attachment of a ticket the user sees (staff, or portal users of the ticket's client)."""
     user: Any = request.user
-    item = get_visible(TicketAttachment.objects.select_related("ticket"), user, attachment_id)
+    item = get_visible(TicketAttachment.objects.select_related("ticket", "entry"), user, attachment_id)
     require(user, "tickets", "view")
     if user.is_portal:
         from tenfold.servicedesk.portal_scope import portal_ticket
 
         portal_ticket(user, item.ticket_id)  # a portal user only their own tickets' files
+        if item.entry is not None and not item.entry.visible_to_client:
+            raise NotFound()  # a file of an internal note stays with the staff
     response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename,
                             content_type="application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"

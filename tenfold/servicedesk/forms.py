@@ -12,6 +12,7 @@ from tenfold.assets.models import Device
 from tenfold.clients.models import Client, Contact
 from tenfold.contracts.models import Contract, Priority
 from tenfold.core.roles import STAFF_ROLES
+from tenfold.servicedesk.attachments import AttachmentsField
 from tenfold.servicedesk.models import (
     Coverage,
     Queue,
@@ -100,6 +101,7 @@ class ReplyForm(forms.Form):
 
     body = forms.CharField(label=_("text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=100_000)
     public = forms.BooleanField(label=_("Public reply (the client sees it)"), required=False)
+    attachments = AttachmentsField(help_text=_("Files on an internal note stay with the staff."))
 
 
 class StatusForm(forms.Form):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +27,7 @@ from tenfold.core.roles import STAFF_ROLES, has_capability, require
 from tenfold.core.scheduler import next_run, validate_cron
 from tenfold.core.writes import apply_fields, clean_or_raise, save_or_unique_error
 from tenfold.servicedesk import sla
+from tenfold.servicedesk.attachments import MAX_FILES, FileInput, refusal
 from tenfold.servicedesk.models import (
     CLOCK_STOPPED_STATUSES,
     DONE_STATUSES,
@@ -44,6 +46,7 @@ from tenfold.servicedesk.models import (
     TicketTemplate,
     TimeEntry,
 )
+from tenfold.servicedesk.models_email import TicketAttachment
 
 TICKET_FIELDS = ("title", "description", "priority", "type", "queue_id", "assignee_id", "contact_id", "device_ids",
                  "tags", "due_at", "contract_id")
@@ -335,6 +338,35 @@ def ticket_reply(*, actor: Any, ticket: Ticket, body: str, public: bool, contact
     _emit("ticket.replied" if public else "ticket.noted", ticket, entry_id=entry.pk, public=public,
           from_client=from_client)
     return entry
+
+
+@transaction.atomic
+def ticket_attach(*, actor: Any, ticket: Ticket, files: list[FileInput],
+                  entry: TicketEntry | None = None) -> list[TicketAttachment]:
+    """Attach files to a ticket (to one of its timeline entries, e.g. the reply they came with), stored like
+    email attachments. Every file is checked first: one refused file refuses them all and nothing is stored.
+    Files on an internal note stay staff-only; the others the client's portal users see too."""
+    require(actor, "tickets", "change")
+    if entry is not None and entry.ticket_id != ticket.pk:
+        raise ValidationError(_("This entry belongs to another ticket."), field="entry")
+    if len(files) > MAX_FILES:
+        raise ValidationError(_("Attach at most %(count)d files at once.") % {"count": MAX_FILES},
+                              field="attachments")
+    reasons = [reason for f in files
+               if (reason := refusal(f.filename, f.content_type, len(f.data), f.data, sniff=True))]
+    if reasons:
+        raise ValidationError(reasons[0], errors={"attachments": reasons})
+    stored: list[TicketAttachment] = []
+    for item in files:
+        attachment = TicketAttachment(client_id=ticket.client_id, ticket=ticket, entry=entry,
+                                      filename=item.filename, content_type=item.content_type, size=len(item.data))
+        attachment.file.save(item.filename, ContentFile(item.data), save=False)
+        attachment.save()
+        stored.append(attachment)
+    if stored:
+        audit.record(actor, "ticket.attached", ticket, changes={
+            "files": [a.filename for a in stored], "entry_id": entry.pk if entry else None})
+    return stored
 
 
 def _change_status(actor: Any, ticket: Ticket, status: str, now: datetime, *, resolution: str = "") -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +23,7 @@ from tenfold.clients.models import Client
 from tenfold.clients.selectors import access_client
 from tenfold.contracts.models import Priority
 from tenfold.contracts.selectors import access_project
-from tenfold.core.errors import NotFound, PermissionDenied, TenfoldError
+from tenfold.core.errors import NotFound, PermissionDenied, TenfoldError, ValidationError
 from tenfold.core.forms import add_service_errors
 from tenfold.core.lists import ChoiceFilter, Column, ListSpec, render_list
 from tenfold.core.roles import has_capability, require
@@ -38,6 +39,7 @@ from tenfold.servicedesk.forms import (
     staff_users,
 )
 from tenfold.servicedesk.models import Queue, TicketStatus, TicketType
+from tenfold.servicedesk.models_surveys import SurveyResponse
 
 SLA_LABELS = {"ok": gettext_lazy("On track"), "warning": gettext_lazy("Warning"),
               "breached": gettext_lazy("Breached"), "paused": gettext_lazy("Paused"),
@@ -250,7 +252,9 @@ def _ticket_context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
         "time_form": TimeEntryForm(initial={"billable": True}), "staff": staff_users(),
         "can_change": has_capability(user, "tickets", "change"), "runbook": runbook,
         "merged_tickets": ticket.merged_tickets.all(),
-        "attachments": ticket.attachments.order_by("created_at", "pk"),
+        "attachments": ticket.attachments.select_related("entry").order_by("created_at", "pk"),
+        "survey": (SurveyResponse.objects.filter(ticket=ticket).first()
+                   if has_capability(user, "scorecards", "view") else None),
     }
 
 
@@ -284,18 +288,30 @@ def ticket_edit(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """Add a public reply or an internal note."""
+    """Add a public reply or an internal note, with attachments; an error (a refused file, no text) is shown
+    beside its field and nothing is written."""
     ticket = selectors.access_ticket(request.user, ticket_id)
     _staff_only(request)
     require(request.user, "tickets", "change")
-    form = ReplyForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Write something first."))
-        return redirect(_ticket_url(ticket.pk))
-    public = form.cleaned_data["public"]
-    return _post_action(request, lambda: services.ticket_reply(actor=request.user, ticket=ticket,
-                                                               body=form.cleaned_data["body"], public=public),
-                        success=_("Reply sent.") if public else _("Note added."), back=_ticket_url(ticket.pk))
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        public = form.cleaned_data["public"]
+        try:
+            with transaction.atomic():
+                entry = services.ticket_reply(actor=request.user, ticket=ticket, body=form.cleaned_data["body"],
+                                              public=public)
+                services.ticket_attach(actor=request.user, ticket=ticket, entry=entry,
+                                       files=form.cleaned_data["attachments"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except TenfoldError as exc:
+            _fail(request, exc)
+            return redirect(_ticket_url(ticket.pk))
+        else:
+            messages.success(request, _("Reply sent.") if public else _("Note added."))
+            return redirect(_ticket_url(ticket.pk))
+    return render(request, "servicedesk/ticket_detail.html", {**_ticket_context(request, ticket), "reply_form": form},
+                  status=400)
 
 
 @login_required

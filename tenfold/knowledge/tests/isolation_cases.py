@@ -12,6 +12,7 @@ from tenfold.knowledge.models import (
     KeyApplication,
     NetworkItem,
     Runbook,
+    RunbookCategory,
     RunbookStep,
     RunbookVersion,
     SearchDocument,
@@ -21,7 +22,7 @@ from tenfold.monitoring.tests.isolation_cases import alert_a
 RUNBOOK_A_TITLE = "ISO-RUNBOOK-A-5521"
 CREDENTIAL_A_NAME = "ISO-CREDENTIAL-A-6130"
 MODELS = (Runbook, RunbookStep, RunbookVersion, CheckRunbookLink, ClientDoc, NetworkItem, KeyApplication,
-          SearchDocument)
+          SearchDocument, RunbookCategory)
 VAULT_MODELS = (Credential, CredentialReveal)
 
 
@@ -56,6 +57,15 @@ def link_a(world: World) -> CheckRunbookLink:
         world.extra["link_a"] = CheckRunbookLink.objects.create(check_definition=alert.check_definition,
                                                                 runbook=msp_runbook(world))
     return world.extra["link_a"]
+
+
+def category(world: World, key: str = "category") -> RunbookCategory:
+    """An MSP-level category filing client A's runbook ("category") or an unused one ("spare_category")."""
+    if key not in world.extra:
+        world.extra[key] = RunbookCategory.objects.create(name=f"ISO {key}", slug=f"iso-{key.replace('_', '-')}")
+        if key == "category":
+            Runbook.objects.filter(pk=runbook_a(world).pk).update(category=world.extra[key])
+    return world.extra[key]
 
 
 def network_a(world: World) -> NetworkItem:
@@ -118,6 +128,18 @@ register(
     Case("ui:knowledge:alert_runbook_panel", "object", "devices", params=lambda w: {"alert_id": link_a(w) and
                                                                                      alert_a(w).pk},
          staff_only=True),
+    # Runbook categories (UI; MSP-level)
+    Case("ui:knowledge:category_list", "list", "runbooks", staff_only=True, client_owned=False,
+         params=lambda w: category(w) and {}),
+    Case("ui:knowledge:category_create", "create", "runbooks", "delete", method="POST", models=MODELS,
+         body=lambda w: {"name": "ISO new category", "description": "", "position": "3"}, staff_only=True,
+         client_owned=False),
+    Case("ui:knowledge:category_edit", "object", "runbooks", "delete", method="POST", models=MODELS,
+         params=lambda w: {"category_id": category(w).pk},
+         body=lambda w: {"name": "ISO renamed category", "description": "", "position": "1"}, staff_only=True,
+         client_owned=False),
+    Case("ui:knowledge:category_delete", "object", "runbooks", "delete", method="POST", models=MODELS,
+         params=lambda w: {"category_id": category(w, "spare_category").pk}, staff_only=True, client_owned=False),
     # Client documentation (UI)
     Case("ui:knowledge:client_doc", "object", "runbooks", params=_client, staff_only=True),
     Case("ui:knowledge:client_docs_panel", "object", "runbooks", params=_client, staff_only=True),

@@ -96,7 +96,7 @@ def test_attachments_stored_or_refused_with_a_clear_note(martin: Client) -> None
     assert note.visible_to_client is False
     assert note.body == (
         "Attachments refused from the email:\n"
-        "- “big.pdf” was not attached: 3 KB is over the 1 KB limit.\n"
+        "- “big.pdf” was not attached: 4 KB is over the 1 KB limit.\n"
         "- “run.exe” was not attached: .exe files are not accepted.\n"
         "- “invoice.pdf.exe” was not attached: .exe files are not accepted.\n"
         "- “data.bin” was not attached: files of type application/octet-stream are not accepted.")
