@@ -52,7 +52,9 @@ def paginate(queryset: QuerySet[Any], page: int, page_size: int | None) -> dict[
         raise ValidationError(field="page", message="page must be 1 or more.")
     count = queryset.count()
     pages = max(1, -(-count // size))
-    items = list(queryset[(page - 1) * size: page * size])
+    # A page past the last is empty without asking the database (a huge page number would overflow the
+    # OFFSET of some engines).
+    items = list(queryset[(page - 1) * size: page * size]) if page <= pages else []
     return {"items": items, "count": count, "page": page, "pages": pages, "page_size": size}
 
 

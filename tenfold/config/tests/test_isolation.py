@@ -9,33 +9,21 @@ nothing; a user with the right succeeds (so the case is real, not a route that r
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-import tenfold
-from tenfold.accounts.testing import bearer, make_api_token, make_portal_user, make_staff
-from tenfold.clients.models import Client
+from tenfold.accounts.testing import bearer, make_api_token
 from tenfold.config.api import api
+from tenfold.config.tests.isolation_world import build_world, load_cases
 from tenfold.core.isolation import CASES, EXEMPT, Case, World
 from tenfold.core.models import AuditEntry, OutboxEvent
 from tenfold.core.roles import has_capability
 
-
-def _load_cases() -> None:
-    for module in pkgutil.walk_packages(tenfold.__path__, "tenfold."):
-        # An app's cases live in tests/isolation_cases.py, or in several tests/isolation_*_cases.py modules.
-        leaf = module.name.rsplit(".", 1)[-1]
-        if ".tests." in module.name and leaf.startswith("isolation_") and leaf.endswith("cases"):
-            importlib.import_module(module.name)
-
-
-_load_cases()
+load_cases()
 
 
 def _ui_routes() -> dict[str, Any]:
@@ -84,16 +72,7 @@ def test_every_exemption_gives_a_reason() -> None:
 
 @pytest.fixture
 def world(db: Any) -> World:
-    client_a = Client.objects.create(name="Client A Isolation", status="active")
-    client_b = Client.objects.create(name="Client B Isolation", status="active")
-    users = {role: make_staff(role) for role in
-             ("owner", "admin", "service_manager", "technician", "account_manager", "finance")}
-    users["tech_assigned"] = make_staff("technician", clients=[client_a], restricted=True)
-    users["tech_other"] = make_staff("technician", clients=[client_b], restricted=True)
-    for role in ("portal_admin", "portal_user"):
-        users[f"{role}_a"] = make_portal_user(client_a, role)
-        users[f"{role}_b"] = make_portal_user(client_b, role)
-    return World(client_a=client_a, client_b=client_b, users=users)
+    return build_world()
 
 
 def _sees_a(user: Any, world: World) -> bool:
