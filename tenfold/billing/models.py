@@ -156,6 +156,10 @@ class Invoice(TimeStampedModel):
                                     violation_error_message=_("An invoice with this number already exists.")),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="billing_invoice_paid_non_negative",
                                    violation_error_message=_("Amounts cannot be negative.")),
+            # An invoice is voided by one credit note, never two.
+            models.UniqueConstraint(fields=["credited_invoice"], condition=Q(kind="credit_note"),
+                                    name="billing_one_credit_note_per_invoice",
+                                    violation_error_message=_("This invoice already has a credit note.")),
         ]
         indexes = [models.Index(fields=["client", "status"], name="billing_invoice_client_status")]
 
@@ -214,6 +218,9 @@ class InvoiceLine(models.Model):
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=6, decimal_places=3, default=Decimal("0.000"),
                                    validators=[MinValueValidator(Decimal("0"))])
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # What the billing run billed on this line, e.g. "proration:17:2026-03:added" or "overage:4:2026-03": unique,
+    # so a second run (or a concurrent one) cannot bill the same thing twice. Empty for manual and credit lines.
+    key = models.CharField(_("billing key"), max_length=120, blank=True, editable=False)
 
     objects = ClientOwnedQuerySet.as_manager()
 
@@ -224,6 +231,10 @@ class InvoiceLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(tax_rate__gte=0), name="billing_line_tax_non_negative",
                                    violation_error_message=_("A tax rate cannot be negative.")),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="billing_line_quantity_non_negative",
+                                   violation_error_message=_("A quantity cannot be negative.")),
+            models.UniqueConstraint(fields=["key"], condition=~Q(key=""), name="billing_line_key_once",
+                                    violation_error_message=_("This item is already billed.")),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,8 @@ from tenfold.accounts.api import router as accounts_router
 from tenfold.accounts.auth import ApiKeyAuth, SessionAuth
 from tenfold.assets.api import discovered_router, import_router, licences_router, tags_router
 from tenfold.assets.api import router as devices_router
+from tenfold.billing import api as billing_api
+from tenfold.billing import money_api as billing_money_api
 from tenfold.catalog.api import router as catalog_router
 from tenfold.clients.api import contacts_router, sites_router
 from tenfold.clients.api import router as clients_router
@@ -20,6 +22,7 @@ from tenfold.contracts import api as contracts_api
 from tenfold.core.errors import TenfoldError
 from tenfold.knowledge import api as knowledge_api
 from tenfold.monitoring import api as monitoring_api
+from tenfold.sales import api as sales_api
 from tenfold.servicedesk import api as servicedesk_api
 from tenfold.servicedesk import email_api as servicedesk_email_api
 
@@ -117,4 +120,13 @@ api.add_router("/ticket-templates", servicedesk_api.templates_router)
 api.add_router("/recurring-tickets", servicedesk_api.recurring_router)
 api.add_router("/email", servicedesk_email_api.email_router)
 api.add_router("/surveys", servicedesk_email_api.surveys_router)
+api.add_router("/deals", sales_api.deals_router)
+api.add_router("/leads", sales_api.leads_router)
+api.add_router("/quotes", sales_api.quotes_router)
+api.add_router("/billing-runs", billing_api.runs_router)
+api.add_router("/invoices", billing_api.invoices_router)
+api.add_router("/invoice-lines", billing_api.lines_router)
+api.add_router("/payments", billing_money_api.payments_router)
+api.add_router("/billing-reports", billing_money_api.reports_router)
+api.add_router("/billing-exports", billing_money_api.exports_router)
 api.add_router("/", accounts_router)

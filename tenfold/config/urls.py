@@ -20,6 +20,8 @@ urlpatterns = [
     path("monitoring/", include("tenfold.monitoring.urls")),
     path("catalog/", include("tenfold.catalog.urls")),
     path("contracts/", include("tenfold.contracts.urls")),
+    path("billing/", include("tenfold.billing.urls")),
+    path("sales/", include("tenfold.sales.urls")),
     path("knowledge/", include("tenfold.knowledge.urls")),
     path("tickets/", include("tenfold.servicedesk.urls")),
     path("search/", knowledge_views.search, name="search"),

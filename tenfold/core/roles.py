@@ -81,6 +81,7 @@ PRIVILEGES: dict[str, frozenset[str]] = {
     "scripts.sign": frozenset({Role.OWNER, Role.ADMIN, Role.SERVICE_MANAGER}),
     "vault.reveal": frozenset({Role.OWNER, Role.ADMIN, Role.SERVICE_MANAGER, Role.TECHNICIAN}),
     "peer_reviews.write": frozenset(STAFF_ROLES),
+    "quotes.accept": frozenset({Role.PORTAL_ADMIN}),
 }
 
 

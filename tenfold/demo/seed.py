@@ -20,12 +20,15 @@ from tenfold.core import audit
 from tenfold.core.models import Organization, TaxRate
 from tenfold.demo import data
 from tenfold.demo.assets_extra import seed_assets_extra
+from tenfold.demo.billing import seed_billing
 from tenfold.demo.catalog import seed_catalog
 from tenfold.demo.contracts import seed_contracts
 from tenfold.demo.devices import seed_devices
 from tenfold.demo.history import seed_history
 from tenfold.demo.knowledge import seed_knowledge
 from tenfold.demo.monitoring import seed_monitoring
+from tenfold.demo.payments import seed_payments
+from tenfold.demo.sales import seed_sales
 from tenfold.demo.servicedesk import seed_servicedesk
 from tenfold.demo.servicedesk_email import seed_servicedesk_email
 
@@ -127,6 +130,9 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
     seed_servicedesk(random.Random(seed + 4), clients, [by_local["tech"], by_local["tech2"]], by_local["service"])
     portal_logins = _portal_users(clients[:2], password, slugs)
     seed_servicedesk_email(random.Random(seed + 5), clients, [by_local["tech"], by_local["tech2"]])
+    seed_sales(clients, by_local)
+    seed_billing(random.Random(seed + 7), by_local["finance"])
+    seed_payments(random.Random(seed + 8), by_local["finance"])
     for user in staff + portal_logins:
         demo_enroll_totp(user, demo_secret(seed, user.email))
     audit.record(None, "demo.seeded", object_type="core.organization", object_id="1",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenfold.portal import doc_views, ticket_views, views
+from tenfold.portal import doc_views, invoice_views, quote_views, ticket_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -15,4 +15,11 @@ urlpatterns = [
     path("documentation/", doc_views.documentation, name="documentation"),
     path("documentation/overview/<int:doc_id>/", doc_views.shared_overview, name="shared_overview"),
     path("documentation/runbooks/<int:runbook_id>/", doc_views.shared_runbook, name="shared_runbook"),
+    path("invoices/", invoice_views.invoice_list, name="invoice_list"),
+    path("invoices/<int:invoice_id>/", invoice_views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:invoice_id>/pdf/", invoice_views.invoice_pdf, name="invoice_pdf"),
+    path("quotes/", quote_views.quote_list, name="quote_list"),
+    path("quotes/<int:quote_id>/", quote_views.quote_detail, name="quote_detail"),
+    path("quotes/<int:quote_id>/accept/", quote_views.quote_accept, name="quote_accept"),
+    path("quotes/<int:quote_id>/pdf/", quote_views.quote_pdf, name="quote_pdf"),
 ]
