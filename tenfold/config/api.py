@@ -78,6 +78,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": str(exc)}, status=exc.status_code)
 
 
+@api.exception_handler(OverflowError)
+def on_number_too_large(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # An id or number beyond what the database stores (e.g. ?client_id=2**64 on SQLite's 64-bit integers): the
+    # request is wrong, not the server; the service's transaction was rolled back when the error crossed it.
+    body = {"code": "validation_error", "message": _("A number in the request is too large.")}
+    return api.create_response(request, body, status=422)
+
+
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return api.create_response(request, {"code": "request_too_large", "message": str(exc)}, status=413)

@@ -107,6 +107,8 @@ def update_runbook(request: HttpRequest, runbook_id: int, payload: RunbookPatch)
     actor = actor_of(request)
     runbook = selectors.access_runbook(actor, runbook_id)
     data = payload.model_dump(exclude_unset=True)
+    # null clears only what may be empty (the category, the client); elsewhere it means "unchanged".
+    data = {key: value for key, value in data.items() if value is not None or key in ("category_id", "client_id")}
     summary = data.pop("summary", "")
     raw_steps = data.pop("steps", None)
     steps = ([services.StepInput(s["text"], s["required"]) for s in raw_steps] if raw_steps is not None else
