@@ -326,11 +326,13 @@ def _capacity(opts: FleetOptions, ws: Workspace, server: Server, fleet: Any, tok
         meter.stop()
         server.sample_rss()
         written = _delta(before, _counts())
-        ok = result.requests - result.errors.get("status", 0)
+        ok = result.requests - result.errors.get("status", 0) - result.shed
         section.add("durable check-ins/s (5 results, answered after commit)", f"{result.ok_rate:,.0f}/s",
                     f"≥ {TARGET_CAPACITY:,}/s (aim {AIM_CAPACITY:,}/s)")
         section.add("latency p50 / p99 (closed loop)", f"{fmt_ms(result.p50)} / {fmt_ms(result.p99)}")
         section.add("errors", f"{result.error_count:,} of {result.requests:,}", "0")
+        section.add("answered 429 with Retry-After (overload shedding; wrk does not come back later)",
+                    f"{result.shed:,} of {result.requests:,}", "—")
         section.add("check-result rows written", f"{written['check results']:,}", f"{5 * ok:,} (5 per 200)")
         section.notes.append(_cpu_note(meter, "wrk", result.cpu_seconds / max(result.seconds, 1e-9)))
         section.notes.append(f"wrk -t1 -c{opts.capacity_connections} -d{opts.capacity_duration:.0f}s "

@@ -238,6 +238,7 @@ class WrkResult:
     max: float
     cpu_seconds: float
     raw: str = ""
+    shed: int = 0  # answered 429 with Retry-After (overload shedding): refused on purpose, not an error
 
     @property
     def rate(self) -> float:
@@ -245,7 +246,8 @@ class WrkResult:
 
     @property
     def ok_rate(self) -> float:
-        return (self.requests - self.errors.get("status", 0)) / self.seconds if self.seconds else 0.0
+        ok = self.requests - self.errors.get("status", 0) - self.shed
+        return ok / self.seconds if self.seconds else 0.0
 
     @property
     def error_count(self) -> int:
@@ -267,8 +269,10 @@ def run_wrk(url: str, *, script: str, duration: float, connections: int, threads
     if proc.returncode != 0 or "BENCH_JSON" not in output:
         raise RuntimeError(f"wrk failed ({proc.returncode}):\n{output}")
     figures = json.loads(output.split("BENCH_JSON", 1)[1].strip().splitlines()[0])
+    shed = int(figures.get("shed", 0))
+    figures["status"] -= shed  # wrk counts every non-2xx; a 429 is reported apart
     return WrkResult(
-        requests=figures["requests"], seconds=figures["duration_us"] / 1e6,
+        requests=figures["requests"], seconds=figures["duration_us"] / 1e6, shed=shed,
         errors={k: figures[k] for k in ("connect", "read", "write", "status", "timeout") if figures[k]},
         p50=figures["p50_us"] / 1e6, p90=figures["p90_us"] / 1e6, p99=figures["p99_us"] / 1e6,
         max=figures["max_us"] / 1e6, cpu_seconds=usage.ru_utime + usage.ru_stime, raw=output)

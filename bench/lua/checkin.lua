@@ -8,9 +8,16 @@ local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
 dofile(here .. "done.lua")
 
 local counter = 0
+threads = {}  -- read by done.lua: each thread's count of 429 answers
 function setup(thread)
   thread:set("tid", counter)
   counter = counter + 1
+  threads[#threads + 1] = thread
+end
+
+shed = 0
+function response(status, headers, body)
+  if status == 429 then shed = shed + 1 end  -- refused by overload shedding, with Retry-After
 end
 
 local tokens, cids = {}, {}

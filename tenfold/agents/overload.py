@@ -1,7 +1,10 @@
 """Overload shedding of agent check-ins: refuse what the server cannot absorb, early and cheaply.
 
 The signal is the number of check-ins this server process is working on at this moment (fast path and
-full path alike), against `settings.TENFOLD_CHECKIN_MAX_INFLIGHT`. `tenfold serve` runs a fixed pool of
+full path alike), against `settings.TENFOLD_CHECKIN_MAX_INFLIGHT`, while check-ins have become slow: the
+mean time one takes here (a moving average) is at least `settings.TENFOLD_CHECKIN_SHED_AFTER_MS`. A server
+that answers quickly serves at full utilisation without refusing anyone (its queue drains in milliseconds);
+one whose database is struggling, or that is draining a fleet's backlog of large check-ins, sheds. `tenfold serve` runs a fixed pool of
 request threads per process, so the count can never exceed the pool: the limit sits *below* it (by
 default the pool less two threads), which keeps threads free for the staff UI and the API and lets a
 refused check-in be answered in microseconds instead of waiting in the server's queue behind database
@@ -43,7 +46,8 @@ RETRY_AFTER_MAX = 300  # seconds: never push an agent further than five minutes
 MIN_WINDOW = 8  # seconds over which even a single refusal is spread
 PRESSURE_WINDOW = 10  # seconds of refusals that count as the current pressure
 THREADS_KEPT_FREE = 2  # request threads the default limit leaves to the UI, the API and the 429 answers
-SERVICE_EWMA_WEIGHT = 0.2
+# The mean service time moves slowly (about the last fifty check-ins): one slow check-in is not overload.
+SERVICE_EWMA_WEIGHT = 0.02
 LOG_EVERY_S = 10.0
 REFUSAL = {"code": "too_many_requests", "message": "The server is busy: check in again after Retry-After seconds."}
 REFUSAL_BODY = json.dumps(REFUSAL, separators=(",", ":")).encode()
@@ -82,11 +86,12 @@ class CheckinLimiter:
     whatever the block raises.
     """
 
-    def __init__(self, limit: int, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, limit: int, *, shed_after_s: float = 0.0, clock: Callable[[], float] = time.monotonic,
                  rand: Callable[[], float] = random.random) -> None:
         if limit < 1:
             raise ValueError("the in-flight limit must be at least 1")
         self.limit = limit
+        self.shed_after_s = max(0.0, shed_after_s)
         self._clock = clock
         self._rand = rand
         self._lock = threading.Lock()
@@ -101,10 +106,11 @@ class CheckinLimiter:
         self._refused_at_log = 0
 
     def try_enter(self) -> float | None:
-        """Take a slot and return the start time, or count a refusal and return None."""
+        """Take a slot and return the start time, or count a refusal and return None (at the limit, and only
+        while check-ins are slow: the mean service time at least `shed_after_s`)."""
         with self._lock:
             now = self._clock()
-            if self._in_flight >= self.limit:
+            if self._in_flight >= self.limit and self._service_s >= self.shed_after_s:
                 self._refused += 1
                 second = int(now)
                 bucket = self._buckets[second % PRESSURE_WINDOW]
@@ -199,7 +205,8 @@ def checkin_limiter() -> CheckinLimiter:
     if _limiter is None:
         with _limiter_lock:
             if _limiter is None:
-                _limiter = CheckinLimiter(configured_limit())
+                shed_after_ms = int(getattr(settings, "TENFOLD_CHECKIN_SHED_AFTER_MS", 0) or 0)
+                _limiter = CheckinLimiter(configured_limit(), shed_after_s=shed_after_ms / 1000)
     return _limiter
 
 

@@ -227,6 +227,9 @@ TENFOLD_RAW_RETENTION_DAYS = max(2, env_int("TENFOLD_RAW_RETENTION_DAYS", 30))
 # Agent check-ins one server process works on at once; more are answered 429 with Retry-After
 # (tenfold.agents.overload, docs/operations.md). 0: the request threads of `tenfold serve` less two.
 TENFOLD_CHECKIN_MAX_INFLIGHT = max(0, env_int("TENFOLD_CHECKIN_MAX_INFLIGHT", 0))
+# ... but only while a check-in takes at least this long on average here (ms): a fast server at full
+# utilisation refuses nobody; a slow one (database struggling, a fleet's backlog draining) sheds.
+TENFOLD_CHECKIN_SHED_AFTER_MS = max(0, env_int("TENFOLD_CHECKIN_SHED_AFTER_MS", 100))
 
 LOGGING = {
     "version": 1,

@@ -54,7 +54,46 @@ def test_the_limit_admits_exactly_limit_checkins_and_refuses_the_next() -> None:
     assert limiter.try_enter() is not None
     assert limiter.try_enter() is None
     assert limiter.figures().as_dict() == {"limit": 2, "in_flight": 2, "peak": 2, "admitted": 3, "refused": 3,
-                                           "mean_service_ms": 40.0}  # the 50 ms prior moved 20 % towards 0
+                                           "mean_service_ms": 49.0}  # the 50 ms prior moved 2 % towards 0
+
+
+def test_at_the_limit_a_fast_server_admits_and_a_slow_one_sheds() -> None:
+    # given a limit of one, shedding only while check-ins take 100 ms or more on average (50 ms prior)
+    clock = Clock()
+    limiter = CheckinLimiter(1, shed_after_s=0.1, clock=clock)
+    first = limiter.try_enter()
+    assert first is not None
+    # then while check-ins are fast, one over the limit still gets in (the queue drains in milliseconds)
+    second = limiter.try_enter()
+    assert second is not None and limiter.figures().in_flight == 2
+    # when one check-in is slow the mean barely moves: still no shedding
+    clock.now += 1.0
+    limiter.leave(first)
+    assert limiter.figures().mean_service_ms < 100
+    assert limiter.try_enter() is not None  # two in flight again, over the limit of one
+    # when check-ins stay slow (each of the next ones takes a second), the mean passes 100 ms
+    limiter.leave(second)
+    while limiter.figures().in_flight:
+        limiter.leave(clock.now)
+    for _ in range(4):
+        started = limiter.try_enter()
+        assert started is not None
+        clock.now += 1.0
+        limiter.leave(started)
+    assert limiter.figures().mean_service_ms >= 100
+    # then at the limit the next one is refused, and below it admitted
+    held = limiter.try_enter()
+    assert held is not None
+    assert limiter.try_enter() is None
+    assert limiter.figures().refused == 1
+
+
+def test_the_shedding_threshold_comes_from_the_settings() -> None:
+    with override_settings(TENFOLD_CHECKIN_MAX_INFLIGHT=3, TENFOLD_CHECKIN_SHED_AFTER_MS=250):
+        overload.reset_checkin_limiter()
+        limiter = overload.checkin_limiter()
+        assert (limiter.limit, limiter.shed_after_s) == (3, 0.25)
+    overload.reset_checkin_limiter()
 
 
 def test_a_slot_is_released_whatever_the_block_raises() -> None:
@@ -106,13 +145,20 @@ def test_retry_after_spreads_the_refused_over_a_window_that_widens_with_the_pres
     draw[0] = 0.5
     assert limiter.retry_after() == RETRY_AFTER_MIN + 25
     # a slower server spreads the same pressure wider: the check-in held 5 s moves the mean from 50 ms to
-    # 1.04 s, so 1,000 refused need 1,040 s, capped at five minutes in all
+    # 149 ms (2 % of the way), so the 1,000 refused need 149 s (150 once rounded up)
     clock.now += 5.0
     limiter.leave(held)
-    assert limiter.figures().mean_service_ms == pytest.approx(1040.0)
+    assert limiter.figures().mean_service_ms == pytest.approx(149.0)
+    assert limiter.window() == 150
+    # and 1,500 more refused need more than five minutes: capped at five minutes in all
+    held = limiter.try_enter()
+    assert held is not None
+    for _ in range(1500):
+        assert limiter.try_enter() is None
     assert limiter.window() == RETRY_AFTER_MAX - RETRY_AFTER_MIN
     draw[0] = 0.99999
     assert limiter.retry_after() == RETRY_AFTER_MAX
+    limiter.leave(held)
     # the pressure is forgotten after ten quiet seconds
     clock.now += 10.0
     assert limiter.recent_refusals() == 0
@@ -167,7 +213,7 @@ def test_concurrent_threads_never_exceed_the_limit() -> None:
 @pytest.fixture
 def limit_one() -> Iterator[CheckinLimiter]:
     """This process's limiter, rebuilt with a limit of one check-in in flight."""
-    with override_settings(TENFOLD_CHECKIN_MAX_INFLIGHT=1):
+    with override_settings(TENFOLD_CHECKIN_MAX_INFLIGHT=1, TENFOLD_CHECKIN_SHED_AFTER_MS=0):
         overload.reset_checkin_limiter()
         yield overload.checkin_limiter()
     overload.reset_checkin_limiter()
