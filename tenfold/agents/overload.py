@@ -4,11 +4,11 @@ The signal is the number of check-ins this server process is working on at this 
 full path alike), against `settings.TENFOLD_CHECKIN_MAX_INFLIGHT`, while check-ins have become slow: the
 mean time one takes here (a moving average) is at least `settings.TENFOLD_CHECKIN_SHED_AFTER_MS`. A server
 that answers quickly serves at full utilisation without refusing anyone (its queue drains in milliseconds);
-one whose database is struggling, or that is draining a fleet's backlog of large check-ins, sheds. `tenfold serve` runs a fixed pool of
-request threads per process, so the count can never exceed the pool: the limit sits *below* it (by
-default the pool less two threads), which keeps threads free for the staff UI and the API and lets a
-refused check-in be answered in microseconds instead of waiting in the server's queue behind database
-work until the agent's request times out.
+one whose database is struggling, or that is draining a fleet's backlog of large check-ins, sheds.
+`tenfold serve` runs a fixed pool of request threads per process, so the count can never exceed the pool:
+the limit sits *below* it (by default the pool less two threads), which keeps threads free for the staff
+UI and the API and lets a refused check-in be answered in microseconds instead of waiting in the server's
+queue behind database work until the agent's request times out.
 
 A check-in over the limit is answered `429 too_many_requests` with `Retry-After` before its body is
 parsed, its credential looked up or anything written. The delay is drawn at random (so a fleet refused
