@@ -7,6 +7,7 @@
     tenfold demo-code EMAIL
     tenfold createadmin [...]
     tenfold agent-token --client NAME_OR_ID [--site NAME] [--days 7] [--max-uses N]
+    tenfold sign keygen|countersign|revoke|pending|review|approve [...]
     tenfold manage COMMAND [...]
 """
 
@@ -121,6 +122,13 @@ def cmd_agent_token(args: argparse.Namespace) -> int:
     return _call("agent_token", *args.rest)
 
 
+def cmd_sign(args: argparse.Namespace) -> int:
+    """Sign scripts on the approver's machine: no Django, no database, the private key stays local."""
+    from tenfold.automation.signing_cli import main as sign_main
+
+    return sign_main(args.rest)
+
+
 def cmd_manage(argv: Sequence[str]) -> int:
     """Any Django management command, exactly as `manage.py` would run it."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
@@ -166,12 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
                             "(--client NAME_OR_ID [--site NAME] [--days 7] [--max-uses N])")
     agent_token.set_defaults(func=cmd_agent_token)
 
+    sign = sub.add_parser("sign", help="sign scripts with your own key on this machine "
+                                        "(keygen, countersign, revoke, pending, review, approve)")
+    sign.set_defaults(func=cmd_sign)
+
     sub.add_parser("manage", help="run a Django management command: tenfold manage COMMAND ...")
     return parser
 
 
 # Subcommands whose own options are parsed by the management command they delegate to.
-PASS_THROUGH = {"worker", "demo", "createadmin", "agent-token"}
+PASS_THROUGH = {"worker", "demo", "createadmin", "agent-token", "sign"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

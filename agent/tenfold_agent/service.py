@@ -26,10 +26,12 @@ from .client import (
     retry_after_delay,
 )
 from .collectors import Collector, get_collector
+from .collectors.updates import UpdatesSchedule
 from .config import AgentConfig, ConfigError, check_server_url
 from .discovery import discover
 from .payload import MAX_BODY_BYTES, MAX_ITEMS, build_checkin
-from .signing import SignatureError, TrustedKeys
+from .scripts import run_script
+from .signing import TRUST_NAME, SignatureError, TrustedKeys, TrustStore
 from .spool import ItemTooLarge, Spool
 from .util import iso, read_json, utcnow, write_json_atomic
 from .wire import discovery_wire, inventory_wire, os_wire, posture_wire
@@ -112,11 +114,16 @@ def enroll(
         )
     except (KeyError, TypeError, ValueError, SignatureError) as exc:
         raise ConfigError(f"the server's enrollment answer is not usable: {exc}") from exc
+    try:
+        trust = TrustStore.from_enrollment(state_dir / TRUST_NAME, keys)
+    except SignatureError as exc:
+        raise ConfigError(f"the server's signing keys are not usable: {exc}") from exc
     if previous is not None and previous.device_id != config.device_id:
         # Items collected for another device must not be delivered as this one's.
         for name in (SPOOL_NAME, SPOOL_NAME + "-wal", SPOOL_NAME + "-shm", POLICY_NAME):
             (state_dir / name).unlink(missing_ok=True)
     config.save(state_dir)
+    trust.save()  # a new enrollment starts a new trust: the keys this server's answer named
     write_json_atomic(state_dir / STATE_NAME, {"enrolled_at": iso(utcnow())})
     log.info("enrolled as device %s at %s", config.device_id, url)
     return config
@@ -155,8 +162,15 @@ class Agent:
         self.state: dict[str, Any] = read_json(state_dir / STATE_NAME, {})
         self.policy: dict[str, Any] = read_json(state_dir / POLICY_NAME, {})
         self.check_due: dict[str, float] = {}
+        self.updates = UpdatesSchedule()
         self.max_items = MAX_ITEMS
         self.interval_changed = False
+        try:
+            self.trust = TrustStore.load(state_dir, self.config.signing_keys)
+        except SignatureError as exc:
+            # Without a usable trust store every script is refused; everything else keeps working.
+            log.error("signing keys not usable, scripts will be refused: %s", exc)
+            self.trust = TrustStore(state_dir / TRUST_NAME, {}, set())
 
     # --- collection -------------------------------------------------------------------------------
     def collect(self, force_inventory: bool = False) -> None:
@@ -168,6 +182,7 @@ class Agent:
         self._guard("inventory", lambda: self.maybe_inventory(now, force=force_inventory))
         self._guard("posture", lambda: self.maybe_posture(now))
         self._guard("discovery", lambda: self.maybe_discovery(now))
+        self._guard("updates", lambda: self.updates.maybe_spool(self, now))
 
     def _uptime(self) -> int:
         uptime = getattr(self.collector, "uptime_s", None)
@@ -340,6 +355,10 @@ class Agent:
             write_json_atomic(self.state_dir / POLICY_NAME, policy)
             self.check_due = {}
             log.info("policy %s applied (%d checks)", policy.get("version"), len(self.policy_checks()))
+        keys = answer.get("signing_keys")
+        if isinstance(keys, dict):
+            # Before the jobs: a job may need a key rotated in, or must meet a revocation.
+            self.update_trust(keys)
         jobs = answer.get("jobs") or []
         if isinstance(jobs, list):
             for job in jobs:
@@ -350,11 +369,38 @@ class Agent:
         self.save_state()
         return progressed
 
+    def update_trust(self, update: Mapping[str, Any]) -> None:
+        """Apply the key changes of a check-in answer (countersigned keys, signed revocations)."""
+        before = (dict(self.trust.keys), set(self.trust.revoked))
+        try:
+            notes = self.trust.apply(update)
+        except SignatureError as exc:
+            log.error("signing keys update refused: %s", exc)
+            return
+        for note in notes:
+            log.info("signing keys: %s", note)
+        if (self.trust.keys, self.trust.revoked) != before:
+            self.trust.save()
+
     def handle_job(self, job: Mapping[str, Any]) -> None:
-        """Run a built-in job, or answer that its type is not supported; a job is handled once."""
+        """Run a built-in job or a signed script, or answer that its type is not supported; a job is handled
+        once."""
         job_id = job.get("id", job.get("job_id"))
         job_type = str(job.get("kind") or job.get("type") or job.get("action") or "")
         if job_id is None or self.spool.job_seen(str(job_id)):
+            return
+        if job_type == "run_script":
+            payload = job.get("payload")
+            # Recorded before it runs: a crash mid-script must not run it a second time.
+            self.spool.job_record(str(job_id), job_type, "running")
+            os_family = os_wire(self.collector.os_info())["family"]
+            result = run_script(payload if isinstance(payload, Mapping) else {}, self.trust, os_family)
+            if result.status == "failed" and result.exit_code is None:
+                log.warning("job %s (script) not run: %s", job_id, result.stderr)
+            else:
+                log.info("job %s (script) %s, exit code %s", job_id, result.status, result.exit_code)
+            self.spool.put("job_result", result.as_job_result(job_id))
+            self.spool.job_record(str(job_id), job_type, result.status)
             return
         start = time.monotonic()
         status, stdout, stderr = "failed", "", NOT_SUPPORTED

@@ -14,6 +14,7 @@ from tenfold_agent.__main__ import main
 from tenfold_agent.client import AgentClient
 from tenfold_agent.config import AgentConfig, ConfigError
 from tenfold_agent.service import NOT_SUPPORTED, Agent, enroll, inventory_hash
+from tenfold_agent.signing import key_id_of
 
 POLICY = {"version": "c0ffee", "checks": [
     {"id": 7, "type": "memory", "interval": 120, "params": {"warn_pct": 100, "fail_pct": 100}},
@@ -37,7 +38,8 @@ def test_enroll_then_run_once_with_the_real_collectors(tmp_path: Path, server: P
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     private = Ed25519PrivateKey.generate()
     raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    server.signing_keys = [{"key_id": "k1", "public_key": base64.b64encode(raw).decode()}]
+    public = base64.b64encode(raw).decode()
+    server.signing_keys = [{"key_id": key_id_of(public), "public_key": public}]
     state = tmp_path / "state"
     assert main(["enroll", "--server", server.url, "--token", "tfe_1a2b3c4d_good", "--state-dir", str(state),
                  "--insecure"]) == 0
@@ -46,6 +48,7 @@ def test_enroll_then_run_once_with_the_real_collectors(tmp_path: Path, server: P
     assert sent["os"]["family"] == "linux" and sent["machine_id"]
     config = json.loads((state / "config.json").read_text())
     assert config["device_id"] == 42 and config["signing_keys"] == server.signing_keys
+    assert json.loads((state / "trust.json").read_text()) == {"keys": {key_id_of(public): public}, "revoked": []}
     assert main(["enroll", "--server", server.url, "--token", "tfe_1a2b3c4d_good", "--state-dir", str(state),
                  "--insecure"]) == 1  # already enrolled
 
@@ -55,9 +58,9 @@ def test_enroll_then_run_once_with_the_real_collectors(tmp_path: Path, server: P
     assert checkin["headers"]["Authorization"] == "Bearer tfa_0a1b2c3d_secret"
     assert checkin["body"]["policy_version"] == ""
     kinds = [i["kind"] for i in checkin["body"]["items"]]
-    assert kinds == ["heartbeat", "metrics", "inventory", "posture"]
+    assert kinds == ["heartbeat", "metrics", "inventory", "posture", "updates"]
     seqs = [i["seq"] for i in checkin["body"]["items"]]
-    assert seqs == [1, 2, 3, 4]
+    assert seqs == [1, 2, 3, 4, 5]
     items = {i["kind"]: i["data"] for i in checkin["body"]["items"]}
     assert items["heartbeat"] == {"uptime_s": items["heartbeat"]["uptime_s"], "dropped": 0}
     assert any(d["mount"] == "/" for d in items["metrics"]["disks"])
@@ -73,12 +76,13 @@ def test_enroll_then_run_once_with_the_real_collectors(tmp_path: Path, server: P
     results = {i["data"]["check_id"]: i["data"] for i in second["items"] if i["kind"] == "check_result"}
     assert results[7]["status"] == "pass"
     assert results[8] == {"check_id": 8, "status": "error", "value": None, "message": "unsigned scripts are refused"}
-    assert [i["seq"] for i in second["items"]] == [5, 6, 7, 8]
+    # (the updates snapshot of the first run is unchanged: listed again at start, not spooled again)
+    assert [i["seq"] for i in second["items"]] == [6, 7, 8, 9]
 
     capsys.readouterr()
     assert main(["status", "--json", "--state-dir", str(state)]) == 0
     facts = json.loads(capsys.readouterr().out)
-    assert facts["device_id"] == 42 and facts["spool_items"] == 0 and facts["last_seq"] == 8
+    assert facts["device_id"] == 42 and facts["spool_items"] == 0 and facts["last_seq"] == 9
     assert facts["policy_version"] == "c0ffee" and facts["credential"] == "tfa_0a1b2c3d_…"
     assert "secret" not in json.dumps(facts)
     assert server.refusals == []  # every body passed the server's own validation (when installed)
@@ -150,7 +154,8 @@ def test_jobs_builtins_and_refusals(tmp_path: Path, server: ProtocolServer) -> N
     server.next_answer = {"policy": POLICY, "jobs": [
         {"id": 12, "type": "collect_inventory_now"},
         {"id": 13, "kind": "run_checks_now", "payload": {}},  # the server's job shape
-        {"id": 14, "type": "run_script", "script_id": 5, "signature": "…"},
+        {"id": 14, "type": "run_script", "script_id": 5, "signature": "…"},  # no signed document: refused
+        {"id": 15, "kind": "format_disk", "payload": {}},  # a type this agent does not know
     ]}
     assert agent.sync().ok
     results = {i["data"]["job_id"]: i["data"] for i in server.applied if i["kind"] == "job_result"}
@@ -158,14 +163,17 @@ def test_jobs_builtins_and_refusals(tmp_path: Path, server: ProtocolServer) -> N
     assert results[13] == {"job_id": 13, "status": "succeeded", "exit_code": 0, "stdout": "2 check(s) evaluated",
                            "stderr": "", "duration_ms": results[13]["duration_ms"]}
     assert results[14] == {"job_id": 14, "status": "failed", "exit_code": None, "stdout": "",
-                           "stderr": NOT_SUPPORTED, "duration_ms": results[14]["duration_ms"]}
+                           "stderr": "refused, nothing was run: the job carries no signed document or no body",
+                           "duration_ms": results[14]["duration_ms"]}
+    assert results[15] == {"job_id": 15, "status": "failed", "exit_code": None, "stdout": "",
+                           "stderr": NOT_SUPPORTED, "duration_ms": results[15]["duration_ms"]}
     kinds = [i["kind"] for i in server.applied]
     assert kinds.count("inventory") == 2 and kinds.count("check_result") == 2
     # The same jobs delivered again (the server had not seen the results yet) run once only.
     server.next_answer = {"jobs": [{"id": 12, "type": "collect_inventory_now"}, {"id": 14, "type": "run_script"}]}
     agent.spool.put_heartbeat({"uptime_s": 1})
     assert agent.sync().ok
-    assert sum(1 for i in server.applied if i["kind"] == "job_result") == 3
+    assert sum(1 for i in server.applied if i["kind"] == "job_result") == 4
 
 
 def test_credential_rotation_and_interval_from_the_answer(tmp_path: Path, server: ProtocolServer) -> None:

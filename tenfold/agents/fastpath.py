@@ -296,4 +296,7 @@ def checkin_fast(credential: str, checkin: Checkin, ip: str = "") -> dict[str, A
                                                 applied.os_family))
     if current is not None and current[0] != checkin.envelope.policy_version:
         answer["policy"] = current[1]
+    keys = hooks.signing_keys()  # cached per process: no SQL
+    if keys is not None:
+        answer["signing_keys"] = keys
     return answer

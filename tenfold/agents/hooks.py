@@ -27,3 +27,25 @@ def policy_for_device(device: Any) -> tuple[str, dict[str, Any]] | None:
     if _provider is None:
         return None
     return _provider(device)
+
+
+# The MSP's script-signing keys, for the enrollment and check-in answers. automation registers the
+# provider; it returns None when no key exists, else
+# `{"keys": [{"key_id", "public_key", "countersigned_by", "countersignature"}], "revoked": [{"key_id",
+# "revoked_by", "signature"}]}` from a per-process cache (no SQL on the check-in's hot path).
+SigningKeysProvider = Callable[[], "dict[str, Any] | None"]
+
+_signing_keys_provider: SigningKeysProvider | None = None
+
+
+def register_signing_keys_provider(func: SigningKeysProvider) -> None:
+    """Set the function that returns the signing keys' state (the last registration wins)."""
+    global _signing_keys_provider
+    _signing_keys_provider = func
+
+
+def signing_keys() -> dict[str, Any] | None:
+    """The active signing keys and the signed revocations, or None (no key, or no provider)."""
+    if _signing_keys_provider is None:
+        return None
+    return _signing_keys_provider()

@@ -229,6 +229,8 @@ def on_device_retired(event: Any) -> None:
     revoked = _revoke_credentials(device.pk)
     Agent.objects.filter(device=device).update(rotation_requested_at=None)
     now = timezone.now()
+    for job in Job.objects.filter(device=device, status__in=OPEN_JOB_STATUSES, payload__has_key=SECRET_PARAMETERS):
+        Job.objects.filter(pk=job.pk).update(payload=_without_secrets(job.payload))
     cancelled = Job.objects.filter(device=device, status__in=OPEN_JOB_STATUSES).update(
         status=JobStatus.CANCELLED, finished_at=now, updated_at=now)
     if revoked or cancelled:
@@ -322,14 +324,46 @@ def _inventory(at: datetime, data: Any) -> asset_services.Inventory:
                                     digest=asset_services.inventory_digest(hardware.model_dump(mode="json"), software))
 
 
+# A job's payload may carry `secret_parameters` ({name: value}): sent to the agent with the job (over its
+# authenticated TLS session), redacted from the job's output when results are stored, and dropped from the
+# payload when the job finishes or is cancelled. They stay while the job is open because delivery is at
+# least once: a job whose answer was lost is sent again, and needs them.
+SECRET_PARAMETERS = "secret_parameters"
+SECRET_MARK = "[secret]"
+
+
+def redact_secrets(text: str, secret_values: Any) -> str:
+    """`text` with every occurrence of a secret value replaced by [secret] (longest first)."""
+    values = [v for v in (secret_values or []) if isinstance(v, str) and v]
+    for value in sorted(set(values), key=len, reverse=True):
+        text = text.replace(value, SECRET_MARK)
+    return text
+
+
+def _without_secrets(payload: Any) -> Any:
+    if isinstance(payload, dict) and SECRET_PARAMETERS in payload:
+        payload = {k: v for k, v in payload.items() if k != SECRET_PARAMETERS}
+    return payload
+
+
 def _apply_job_results(device_id: int, results: list[Any], now: datetime) -> None:
     for item in results:
         data = item.data
         finished = data.status != JobStatus.RUNNING
-        updated = Job.objects.filter(pk=data.job_id, device_id=device_id, status__in=OPEN_JOB_STATUSES).update(
-            status=data.status, exit_code=data.exit_code, stdout=data.stdout[:OUTPUT_LIMIT],
-            stderr=data.stderr[:OUTPUT_LIMIT], duration_ms=data.duration_ms,
-            finished_at=now if finished else None, updated_at=now)
+        open_job = Job.objects.filter(pk=data.job_id, device_id=device_id, status__in=OPEN_JOB_STATUSES)
+        payload = open_job.values_list("payload", flat=True).first()
+        secrets_of_job = payload.get(SECRET_PARAMETERS) if isinstance(payload, dict) else None
+        stdout, stderr = data.stdout, data.stderr
+        fields: dict[str, Any] = {}
+        if secrets_of_job:
+            values = list(secrets_of_job.values()) if isinstance(secrets_of_job, dict) else []
+            stdout, stderr = redact_secrets(stdout, values), redact_secrets(stderr, values)
+            if finished:
+                fields["payload"] = _without_secrets(payload)
+        updated = open_job.update(
+            status=data.status, exit_code=data.exit_code, stdout=stdout[:OUTPUT_LIMIT],
+            stderr=stderr[:OUTPUT_LIMIT], duration_ms=data.duration_ms,
+            finished_at=now if finished else None, updated_at=now, **fields)
         if not updated:
             logger.warning("device %s reported a result for job %s, which is not an open job of this device",
                            device_id, data.job_id)
@@ -394,6 +428,9 @@ def checkin_apply(*, caller: auth.AuthenticatedAgent, checkin: Checkin, ip: str 
     current = hooks.policy_for_device(caller.device_id)
     if current is not None and current[0] != checkin.envelope.policy_version:
         answer["policy"] = current[1]
+    keys = hooks.signing_keys()
+    if keys is not None:
+        answer["signing_keys"] = keys  # the same in the fast path's answer
     if rotate_plain:
         answer["rotate_credential"] = rotate_plain
     return answer
@@ -405,5 +442,6 @@ def enroll_answer(enrollment: Enrollment) -> dict[str, Any]:
             "checkin_interval": enrollment.agent.checkin_interval,
             "checkin_jitter": checkin_jitter(enrollment.agent.checkin_interval),
             "server_time": timezone.now().isoformat().replace("+00:00", "Z"),
-            # The MSP's script-signing keys arrive with the automation work; none exist yet.
-            "signing_keys": []}
+            # The MSP's active script-signing keys (automation provides them): the agent trusts them from here on.
+            "signing_keys": [{"key_id": k["key_id"], "public_key": k["public_key"]}
+                             for k in (hooks.signing_keys() or {}).get("keys", [])]}

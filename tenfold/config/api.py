@@ -13,6 +13,7 @@ from tenfold.accounts.api import router as accounts_router
 from tenfold.accounts.auth import ApiKeyAuth, SessionAuth
 from tenfold.assets.api import discovered_router, import_router, licences_router, tags_router
 from tenfold.assets.api import router as devices_router
+from tenfold.automation import api as automation_api
 from tenfold.billing import api as billing_api
 from tenfold.billing import money_api as billing_money_api
 from tenfold.catalog.api import router as catalog_router
@@ -137,4 +138,8 @@ api.add_router("/invoice-lines", billing_api.lines_router)
 api.add_router("/payments", billing_money_api.payments_router)
 api.add_router("/billing-reports", billing_money_api.reports_router)
 api.add_router("/billing-exports", billing_money_api.exports_router)
+api.add_router("/signing-keys", automation_api.keys_router)
+api.add_router("/scripts", automation_api.scripts_router)
+api.add_router("/script-versions", automation_api.versions_router)
+api.add_router("/script-runs", automation_api.runs_router)
 api.add_router("/", accounts_router)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("billing/", include("tenfold.billing.urls")),
     path("sales/", include("tenfold.sales.urls")),
     path("knowledge/", include("tenfold.knowledge.urls")),
+    path("automation/", include("tenfold.automation.urls")),
     path("tickets/", include("tenfold.servicedesk.urls")),
     path("search/", knowledge_views.search, name="search"),
     path("settings/", include("tenfold.core.urls")),

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from tenfold.accounts.models import StaffProfile, User
 from tenfold.accounts.services import demo_enroll_totp
+from tenfold.automation.demo import seed_automation
 from tenfold.clients.models import Client, Contact, Site
 from tenfold.core import audit
 from tenfold.core.models import Organization, TaxRate
@@ -133,6 +134,8 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
     seed_sales(clients, by_local)
     seed_billing(random.Random(seed + 7), by_local["finance"])
     seed_payments(random.Random(seed + 8), by_local["finance"])
+    seed_automation(random.Random(seed + 9), by_local["owner"], by_local["service"],
+                    [by_local["tech"], by_local["tech2"]])
     for user in staff + portal_logins:
         demo_enroll_totp(user, demo_secret(seed, user.email))
     audit.record(None, "demo.seeded", object_type="core.organization", object_id="1",
