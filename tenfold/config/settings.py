@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "tenfold.sales",
     "tenfold.billing",
     "tenfold.automation",
+    "tenfold.reporting",
+    "tenfold.people",
     "tenfold.portal",
     "tenfold.demo",
 ]

@@ -1,0 +1,1 @@
+"""People: employees, compensation plans, peer reviews, training, technician scorecards and payout statements."""
