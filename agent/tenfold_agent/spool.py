@@ -22,7 +22,7 @@ from .util import iso, log, utcnow
 
 # Lower is dropped first. A kind that is absent here is never dropped.
 DROP_PRIORITY: dict[str, int] = {"metrics": 0, "heartbeat": 1, "check_result": 2, "posture": 3, "discovery": 3,
-                                  "inventory": 4}
+                                  "updates": 4, "inventory": 4}
 NEVER_DROPPED = frozenset({"job_result"})
 KINDS = frozenset(DROP_PRIORITY) | NEVER_DROPPED
 

@@ -200,6 +200,34 @@ class DiscoveryData(Strict):
     subnet: Annotated[str, StringConstraints(max_length=50), AfterValidator(_subnet)] | None = None
 
 
+UPDATE_SOURCES = ("apt", "dnf", "zypper", "brew", "windows_update", "winget", "softwareupdate")
+MAX_UPDATES = 5000
+
+
+class UpdateData(Strict):
+    source: Literal["apt", "dnf", "zypper", "brew", "windows_update", "winget", "softwareupdate"]
+    identifier: Text(200, 1)  # type: ignore[valid-type]
+    title: Text(500) = ""  # type: ignore[valid-type]
+    installed_version: Text(100) = ""  # type: ignore[valid-type]
+    available_version: Text(100) = ""  # type: ignore[valid-type]
+    category: Literal["security", "critical", "bugfix", "feature", "driver", "application"]
+    severity: Literal["critical", "important", "moderate", "low", ""] = ""
+    released_on: date | None = None
+    reboot_required: bool = False
+    installed: bool = False
+
+
+class UpdatesData(Strict):
+    """A full snapshot of a device's updates: `sources` were listed completely, `errors` failed."""
+
+    sources: list[Literal["apt", "dnf", "zypper", "brew", "windows_update", "winget", "softwareupdate"]] = Field(
+        max_length=len(UPDATE_SOURCES))
+    updates: list[UpdateData] = Field(default_factory=list, max_length=MAX_UPDATES)
+    errors: dict[Literal["apt", "dnf", "zypper", "brew", "windows_update", "winget", "softwareupdate"],
+                 Text(300)] = Field(default_factory=dict)  # type: ignore[valid-type]
+    digest: Text(64) = ""  # type: ignore[valid-type]
+
+
 # --- Items and the check-in envelope -------------------------------------------------------------
 
 
@@ -243,8 +271,13 @@ class DiscoveryItem(_Item):
     data: DiscoveryData
 
 
+class UpdatesItem(_Item):
+    kind: Literal["updates"]
+    data: UpdatesData
+
+
 Item = Annotated[HeartbeatItem | MetricsItem | CheckResultItem | InventoryItem | PostureItem | JobResultItem
-                 | DiscoveryItem, Field(discriminator="kind")]
+                 | DiscoveryItem | UpdatesItem, Field(discriminator="kind")]
 ITEM = TypeAdapter(Item)
 
 

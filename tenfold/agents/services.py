@@ -364,6 +364,8 @@ def _apply_job_results(device_id: int, results: list[Any], now: datetime) -> Non
             status=data.status, exit_code=data.exit_code, stdout=stdout[:OUTPUT_LIMIT],
             stderr=stderr[:OUTPUT_LIMIT], duration_ms=data.duration_ms,
             finished_at=now if finished else None, updated_at=now, **fields)
+        if updated and finished:  # a workflow waiting for this job resumes (automation's job.finished handler)
+            events.emit("job.finished", payload={"job_id": data.job_id, "device_id": device_id, "status": data.status})
         if not updated:
             logger.warning("device %s reported a result for job %s, which is not an open job of this device",
                            device_id, data.job_id)
@@ -379,6 +381,18 @@ def _pending_jobs(device_id: int, now: datetime, interval: int) -> list[dict[str
         Job.objects.filter(pk__in=[j["pk"] for j in jobs]).update(
             status=JobStatus.SENT, sent_at=now, updated_at=now)
     return [{"id": j["pk"], "kind": j["kind"], "payload": j["payload"]} for j in jobs]
+
+
+UPDATES_REPORTED = "device.updates_reported"
+
+
+def _emit_updates_snapshot(caller: auth.AuthenticatedAgent, item: Any) -> None:
+    """Hand a device's updates snapshot to patching (above agents) as one outbox row: the check-in's
+    transaction stays one insert, and the snapshot is applied by the worker (docs/architecture.md)."""
+    data = item.data
+    events.emit(UPDATES_REPORTED, client_id=caller.client_id, payload={
+        "device_id": caller.device_id, "at": item.at, "seq": item.seq, "sources": list(data.sources),
+        "errors": dict(data.errors), "updates": [u.model_dump(mode="json") for u in data.updates]})
 
 
 def checkin_apply(*, caller: auth.AuthenticatedAgent, checkin: Checkin, ip: str = "") -> dict[str, Any]:
@@ -397,6 +411,9 @@ def checkin_apply(*, caller: auth.AuthenticatedAgent, checkin: Checkin, ip: str 
         fresh = [item for item in checkin.items if item.seq > last_seq]
         telemetry, job_results = _telemetry(caller, fresh, now, ip)
         asset_services.telemetry_record(telemetry)
+        snapshots = [item for item in fresh if item.kind == "updates"]
+        if snapshots:  # only the newest: a snapshot replaces the ones before it
+            _emit_updates_snapshot(caller, snapshots[-1])
         if job_results:
             _apply_job_results(caller.device_id, job_results, now)
         ack = max(last_seq, fresh[-1].seq if fresh else 0)

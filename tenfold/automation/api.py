@@ -212,3 +212,189 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
 @runs_router.get("/{run_id}", response={200: RunOut, **ERRORS}, summary="Get a script run")
 def get_run(request: HttpRequest, run_id: int) -> Any:
     return selectors.access_run(actor_of(request), run_id)
+
+
+# --- Workflows, workflow runs, webhooks ------------------------------------------------------------
+
+from tenfold.automation import webhooks as webhook_services  # noqa: E402
+from tenfold.automation import workflow_selectors, workflow_services, workflows  # noqa: E402
+from tenfold.automation.workflow_schemas import (  # noqa: E402
+    DefinitionIn,
+    DeliveryOut,
+    EnabledIn,
+    ValidationOut,
+    WebhookCreatedOut,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+    WorkflowIn,
+    WorkflowOut,
+    WorkflowPatch,
+    WorkflowRunDetailOut,
+    WorkflowRunOut,
+    WorkflowVersionOut,
+)
+
+workflows_router = Router(tags=["workflows"])
+workflow_runs_router = Router(tags=["workflows"])
+webhooks_router = Router(tags=["webhooks"])
+
+
+class WorkflowFilters(Schema):
+    q: str | None = None
+    enabled: bool | None = None
+    trigger: str | None = None
+    ordering: str | None = None
+    page: int = 1
+    page_size: int | None = None
+
+
+class WorkflowRunFilters(Schema):
+    workflow_id: int | None = None
+    status: str | None = None
+    client_id: int | None = None
+    page: int = 1
+    page_size: int | None = None
+
+
+@workflows_router.get("", response={200: Page[WorkflowOut], **ERRORS}, summary="List workflows")
+def list_workflows(request: HttpRequest, filters: Query[WorkflowFilters]) -> Any:
+    """Workflows filtered by `q` (name), `enabled` and `trigger`, sorted by `ordering` (name, updated_at)."""
+    queryset = workflow_selectors.workflows_visible(actor_of(request))
+    if filters.q:
+        queryset = queryset.filter(name__icontains=filters.q.strip()[:200])
+    if filters.enabled is not None:
+        queryset = queryset.filter(enabled=filters.enabled)
+    if filters.trigger:
+        queryset = queryset.filter(trigger_event=filters.trigger[:60])
+    queryset = queryset.order_by(*ordering_param(filters.ordering, {"name": "name", "updated_at": "updated_at"},
+                                                 "name"))
+    return paginate(queryset, filters.page, filters.page_size)
+
+
+@workflows_router.post("", response={201: WorkflowOut, **ERRORS}, summary="Create a workflow")
+def create_workflow(request: HttpRequest, payload: WorkflowIn) -> Any:
+    """A new workflow: its definition is validated (422 with `errors` naming each refused step) and becomes
+    version 1."""
+    return Status(201, workflow_services.workflow_create(actor=actor_of(request), data=payload.model_dump()))
+
+
+@workflows_router.post("/validate", response={200: ValidationOut, **ERRORS}, summary="Validate a definition")
+def validate_workflow(request: HttpRequest, payload: DefinitionIn) -> Any:
+    """Check a definition without saving it: `valid`, the `errors` by place, or the cleaned definition."""
+    workflow_services.require_build(actor_of(request))
+    try:
+        clean = workflows.validate_definition(payload.definition)
+    except ValidationError as exc:
+        return {"valid": False, "errors": exc.errors or {"definition": [str(exc.message)]}, "definition": None}
+    return {"valid": True, "errors": {}, "definition": workflows.masked(clean)}
+
+
+@workflows_router.get("/{workflow_id}", response={200: WorkflowOut, **ERRORS}, summary="Get a workflow")
+def get_workflow(request: HttpRequest, workflow_id: int) -> Any:
+    return workflow_selectors.access_workflow(actor_of(request), workflow_id)
+
+
+@workflows_router.patch("/{workflow_id}", response={200: WorkflowOut, **ERRORS}, summary="Change a workflow")
+def update_workflow(request: HttpRequest, workflow_id: int, payload: WorkflowPatch) -> Any:
+    """A new `definition` (validated first) makes a new version; runs keep the version they used."""
+    actor = actor_of(request)
+    workflow = workflow_selectors.access_workflow(actor, workflow_id)
+    workflow_services.workflow_update(actor=actor, workflow=workflow, data=payload.model_dump(exclude_unset=True))
+    return workflow_selectors.access_workflow(actor, workflow_id)
+
+
+@workflows_router.delete("/{workflow_id}", response={204: None, **ERRORS}, summary="Delete a workflow")
+def delete_workflow(request: HttpRequest, workflow_id: int) -> Any:
+    """Only a workflow that never ran (409 otherwise: disable it to keep its history)."""
+    actor = actor_of(request)
+    workflow_services.workflow_delete(actor=actor, workflow=workflow_selectors.access_workflow(actor, workflow_id))
+    return Status(204, None)
+
+
+@workflows_router.post("/{workflow_id}/enabled", response={200: WorkflowOut, **ERRORS},
+                       summary="Enable or disable a workflow")
+def set_workflow_enabled(request: HttpRequest, workflow_id: int, payload: EnabledIn) -> Any:
+    actor = actor_of(request)
+    workflow = workflow_selectors.access_workflow(actor, workflow_id)
+    return workflow_services.workflow_set_enabled(actor=actor, workflow=workflow, enabled=payload.enabled)
+
+
+@workflows_router.get("/{workflow_id}/versions", response={200: list[WorkflowVersionOut], **ERRORS},
+                      summary="List a workflow's versions")
+def list_workflow_versions(request: HttpRequest, workflow_id: int) -> Any:
+    workflow = workflow_selectors.access_workflow(actor_of(request), workflow_id)
+    return list(workflow.versions.order_by("-number")[:100])
+
+
+@workflow_runs_router.get("", response={200: Page[WorkflowRunOut], **ERRORS}, summary="List workflow runs")
+def list_workflow_runs(request: HttpRequest, filters: Query[WorkflowRunFilters]) -> Any:
+    """Runs of the clients you may see, newest first."""
+    queryset = workflow_selectors.runs_visible(actor_of(request))
+    if filters.workflow_id:
+        queryset = queryset.filter(workflow_id=filters.workflow_id)
+    if filters.client_id:
+        queryset = queryset.filter(client_id=filters.client_id)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status[:12])
+    return paginate(queryset.order_by("-created_at", "-pk"), filters.page, filters.page_size)
+
+
+@workflow_runs_router.get("/{run_id}", response={200: WorkflowRunDetailOut, **ERRORS},
+                          summary="Get a workflow run")
+def get_workflow_run(request: HttpRequest, run_id: int) -> Any:
+    """A run step by step: inputs (secrets redacted), outputs, status and why each branch was taken."""
+    return workflow_selectors.access_run(actor_of(request), run_id)
+
+
+@webhooks_router.get("", response={200: Page[WebhookOut], **ERRORS}, summary="List webhook subscriptions")
+def list_webhooks(request: HttpRequest, params: Query[ListParams]) -> Any:
+    return paginate(workflow_selectors.webhooks_visible(actor_of(request)).order_by("name", "pk"), params.page,
+                    params.page_size)
+
+
+@webhooks_router.post("", response={201: WebhookCreatedOut, **ERRORS}, summary="Create a webhook subscription")
+def create_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
+    """Subscribe an https URL to events; the answer carries the signing secret, shown this once only."""
+    subscription, secret = webhook_services.subscription_create(actor=actor_of(request), data=payload.model_dump())
+    subscription.secret = secret
+    return Status(201, subscription)
+
+
+@webhooks_router.get("/{webhook_id}", response={200: WebhookOut, **ERRORS}, summary="Get a webhook subscription")
+def get_webhook(request: HttpRequest, webhook_id: int) -> Any:
+    return workflow_selectors.access_webhook(actor_of(request), webhook_id)
+
+
+@webhooks_router.patch("/{webhook_id}", response={200: WebhookOut, **ERRORS},
+                       summary="Change a webhook subscription")
+def update_webhook(request: HttpRequest, webhook_id: int, payload: WebhookPatch) -> Any:
+    actor = actor_of(request)
+    subscription = workflow_selectors.access_webhook(actor, webhook_id)
+    return webhook_services.subscription_update(actor=actor, subscription=subscription,
+                                                data=payload.model_dump(exclude_unset=True))
+
+
+@webhooks_router.delete("/{webhook_id}", response={204: None, **ERRORS}, summary="Delete a webhook subscription")
+def delete_webhook(request: HttpRequest, webhook_id: int) -> Any:
+    actor = actor_of(request)
+    webhook_services.subscription_delete(actor=actor, subscription=workflow_selectors.access_webhook(actor,
+                                                                                                     webhook_id))
+    return Status(204, None)
+
+
+@webhooks_router.get("/{webhook_id}/deliveries", response={200: Page[DeliveryOut], **ERRORS},
+                     summary="List a subscription's deliveries")
+def list_webhook_deliveries(request: HttpRequest, webhook_id: int, params: Query[ListParams]) -> Any:
+    """The delivery log: status, attempts, and each attempt's status code, duration and error."""
+    actor = actor_of(request)
+    subscription = workflow_selectors.access_webhook(actor, webhook_id)
+    return paginate(workflow_selectors.deliveries_of(actor, subscription), params.page, params.page_size)
+
+
+@webhooks_router.post("/{webhook_id}/ping", response={202: DeliveryOut, **ERRORS}, summary="Send a test ping")
+def ping_webhook(request: HttpRequest, webhook_id: int) -> Any:
+    """Queue a signed `ping` delivery (sent by the worker within a minute)."""
+    actor = actor_of(request)
+    subscription = workflow_selectors.access_webhook(actor, webhook_id)
+    return Status(202, webhook_services.subscription_ping(actor=actor, subscription=subscription))

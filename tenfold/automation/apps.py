@@ -16,3 +16,22 @@ class AutomationConfig(AppConfig):
         hooks.register_signing_keys_provider(trust.signing_keys)
         navigation.register(navigation.NavItem("automation", _("Automation"), "automation:script_list", "scripts",
                                                order=32))
+        self._ready_workflows()
+
+    def _ready_workflows(self) -> None:
+        from tenfold.automation import webhooks, workflows
+        from tenfold.core import events, navigation, scheduler
+
+        # Each trigger event starts the matching workflows and feeds the webhook subscriptions.
+        for name in workflows.EVENT_NAMES:
+            events.register(name, f"automation.workflows.{name}", workflows.on_event)
+            events.register(name, f"automation.webhooks.{name}", webhooks.on_event)
+        events.register("job.finished", "automation.workflows.resume", workflows.on_job_finished)
+        events.register("workflow.email_requested", "automation.workflows.email", workflows.on_email_requested)
+        events.register("webhook.disabled", "automation.webhooks.notice", webhooks.on_disabled)
+        scheduler.register_builtin(scheduler.BuiltinSchedule(
+            "automation.workflow_sweep", "tenfold.automation.tasks.workflow_sweep", "* * * * *"))
+        scheduler.register_builtin(scheduler.BuiltinSchedule(
+            "automation.deliver_webhooks", "tenfold.automation.tasks.deliver_webhooks", "* * * * *"))
+        navigation.register(navigation.NavItem("workflows", _("Workflows"), "automation:workflow_list", "jobs",
+                                               order=33, visible=lambda user: not getattr(user, "is_portal", False)))

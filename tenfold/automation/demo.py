@@ -62,3 +62,76 @@ def seed_automation(rng: random.Random, owner: Any, approver: Any, technicians: 
                 duration_ms=rng.randint(400, 9000), sent_at=finished - timedelta(seconds=30), finished_at=finished)
             count += 1
     return count
+
+
+# --- Workflows and webhooks --------------------------------------------------------------------------
+
+
+def seed_workflows(rng: random.Random, builder: Any) -> dict[str, int]:
+    """The demo's workflows: the shipped ones stay enabled; one custom "disk alert → clean-up → ticket on
+    failure" with a few recorded runs (job results as the agents would report them); one webhook subscription
+    to an example URL, disabled after failed deliveries, with its delivery log. Nothing here reaches the network."""
+    from tenfold.automation import webhooks, workflow_services, workflows
+    from tenfold.automation.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+    from tenfold.monitoring.models import Alert
+
+    script = Script.objects.get(slug="clear-temp-files-shell")
+    workflow = workflow_services.workflow_create(actor=builder, data={
+        "name": "Disk alert → clean-up → ticket on failure",
+        "description": "Counts the temporary files a clean-up would free when a Linux disk check fails (a dry run "
+                       "in the demo); opens a ticket only if that fails.",
+        "definition": {"trigger": {"event": "alert.raised"},
+                       "conditions": [{"field": "check_type", "op": "in", "value": ["disk_free"]},
+                                      {"field": "os_family", "op": "in", "value": ["linux"]}],
+                       "steps": [{"id": "cleanup", "action": "run_script",
+                                  # A dry run: `make run` enrolls the real machine in the demo, and a demo
+                                  # must never delete files on it; an MSP turns dry_run off in its own copy.
+                                  "params": {"script_id": script.pk,
+                                             "parameters": {"older_than_days": 7, "dry_run": True}},
+                                  "on_success": "end", "on_failure": "ticket"},
+                                 {"id": "ticket", "action": "open_ticket",
+                                  "params": {"title": "Disk still full on {device}", "priority": "auto",
+                                             "reuse_open": True}}]}})
+    version = workflow.current_version
+    assert version is not None
+    devices = list(Device.objects.filter(managed=True, os_family="linux").exclude(state=DeviceState.RETIRED)
+                   .order_by("pk"))
+    runs = 0
+    for index, device in enumerate(rng.sample(devices, min(4, len(devices)))):
+        alert = Alert.objects.filter(device=device).order_by("-pk").first()
+        ctx = workflows.build_context("alert.raised", {
+            "client_id": device.client_id, "device_id": device.pk, "alert_id": alert.pk if alert else None,
+            "check_type": "disk_free", "severity": "warning", "kind": "check",
+            "title": f"{device.name}: disk / below 10 % free"}, timezone.now())
+        run = workflows.start_run(workflow, version, ctx, trigger_key=f"demo:{index}")
+        if run is None or run.waiting_job_id is None:
+            continue
+        failed = index == 0
+        Job.objects.filter(pk=run.waiting_job_id).update(
+            status=JobStatus.FAILED if failed else JobStatus.SUCCEEDED, exit_code=1 if failed else 0,
+            stdout="" if failed else OUTPUTS["clear-temp-files-shell"][0],
+            stderr="rm: cannot remove '/var/tmp/build.lock': Device or resource busy\n" if failed else "",
+            duration_ms=rng.randint(800, 4000), finished_at=timezone.now())
+        workflows.resume_after_job(Job.objects.get(pk=run.waiting_job_id))
+        runs += 1
+    subscription, _secret = webhooks.subscription_create(actor=builder, data={
+        "name": "NOC chat (example)", "url": "https://hooks.example.com/tenfold", "events": ["alert.raised",
+                                                                                             "ticket.created"]})
+    now = timezone.now()
+    for number in range(3):
+        delivery = WebhookDelivery.objects.create(
+            subscription=subscription, event="alert.raised", key=f"demo:{number}",
+            body={"id": number, "event": "alert.raised", "data": {"title": "Disk / below 10 % free"}},
+            status=DeliveryStatus.SUCCEEDED if number == 0 else DeliveryStatus.FAILED,
+            attempts=1 if number == 0 else webhooks.MAX_ATTEMPTS, last_status_code=200 if number == 0 else 503,
+            last_error="" if number == 0 else "The receiver answered 503.",
+            delivered_at=now - timedelta(days=3) if number == 0 else None)
+        for attempt in range(1, delivery.attempts + 1):
+            WebhookAttempt.objects.create(delivery=delivery, number=attempt,
+                                          at=now - timedelta(days=2 - number, minutes=2 ** attempt),
+                                          status_code=delivery.last_status_code, duration_ms=rng.randint(80, 900),
+                                          error=delivery.last_error)
+    type(subscription).objects.filter(pk=subscription.pk).update(
+        enabled=False, consecutive_failures=webhooks.DISABLE_AFTER_FAILURES,
+        disabled_reason=f"Disabled after {webhooks.DISABLE_AFTER_FAILURES} failed deliveries in a row.")
+    return {"runs": runs, "webhooks": 1}

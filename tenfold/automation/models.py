@@ -197,3 +197,226 @@ class ScriptRun(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"run of {self.version_id} on {self.device_id}"
+
+
+# --- Workflows -----------------------------------------------------------------------------------
+# A workflow is MSP-level (built by owners, administrators and service managers); each save is a new
+# immutable version holding the definition (trigger, conditions, steps) as JSON, validated by
+# `tenfold.automation.workflows.validate_definition`. A run belongs to the client of the event it handles.
+
+
+class Workflow(TimeStampedModel):
+    """A named automation: its current version's trigger, conditions and steps; enabled or not."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True,
+                            error_messages={"unique": _("A workflow with this name already exists.")})
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    # Shipped workflows carry a stable key (their data migration finds them by it); they stay editable.
+    builtin_key = models.CharField(_("built-in"), max_length=50, blank=True, db_index=True)
+    current_version = models.ForeignKey("WorkflowVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    # The current version's trigger, copied for matching without reading every definition.
+    trigger_event = models.CharField(_("trigger"), max_length=60, blank=True, db_index=True)
+    schedule = models.CharField(_("schedule"), max_length=100, blank=True)
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = MspQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("workflow")
+        verbose_name_plural = _("workflows")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkflowVersion(TimeStampedModel):
+    """One saved definition of a workflow, never changed afterwards; runs name the version they used."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    definition = models.JSONField(_("definition"))
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("saved by"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+
+    objects = MspQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["workflow", "-number"]
+        verbose_name = _("workflow version")
+        verbose_name_plural = _("workflow versions")
+        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="automation_wfversion_unique",
+                                               violation_error_message=_("This version already exists."))]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.number}"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    WAITING = "waiting", _("Waiting")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class WorkflowRun(TimeStampedModel):
+    """One execution of a workflow version for one event (or one scheduled time) of one client.
+
+    `trigger_key` is the event's id (or the scheduled time): a redelivered event finds the run already there
+    (unique per version), so it starts nothing twice."""
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="+")
+    workflow = models.ForeignKey(Workflow, verbose_name=_("workflow"), on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey(WorkflowVersion, verbose_name=_("version"), on_delete=models.PROTECT,
+                                related_name="runs")
+    trigger = models.CharField(_("trigger"), max_length=60)
+    trigger_key = models.CharField(max_length=80)
+    event_payload = models.JSONField(_("event"), default=dict, blank=True)
+    device = models.ForeignKey(Device, verbose_name=_("device"), null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    status = models.CharField(_("status"), max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    current_step = models.CharField(_("current step"), max_length=40, blank=True)
+    waiting_job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    wait_until = models.DateTimeField(_("waiting until"), null=True, blank=True)
+    ticket_id = models.BigIntegerField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("workflow run")
+        verbose_name_plural = _("workflow runs")
+        constraints = [models.UniqueConstraint(fields=["version", "trigger_key", "client"],
+                                               name="automation_wfrun_once_per_event",
+                                               violation_error_message=_("This event already started this "
+                                                                         "workflow."))]
+        indexes = [models.Index(fields=["status", "wait_until"], name="automation_wfrun_waiting")]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.version_id}"
+
+
+class StepStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    WAITING = "waiting", _("Waiting")
+    SKIPPED = "skipped", _("Skipped")
+    TIMED_OUT = "timed_out", _("Timed out")
+
+
+class WorkflowRunStep(TimeStampedModel):
+    """What one step of a run did: its inputs (secrets redacted), outputs, status and the branch taken."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="steps")
+    sequence = models.PositiveIntegerField(_("order"))
+    step_id = models.CharField(_("step"), max_length=40)
+    action = models.CharField(_("action"), max_length=40)
+    status = models.CharField(_("status"), max_length=12, choices=StepStatus.choices)
+    inputs = models.JSONField(_("inputs"), default=dict, blank=True)
+    outputs = models.JSONField(_("outputs"), default=dict, blank=True)
+    branch = models.CharField(_("next step"), max_length=40, blank=True)
+    reason = models.CharField(_("why"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "sequence"]
+        verbose_name = _("workflow run step")
+        verbose_name_plural = _("workflow run steps")
+
+    def __str__(self) -> str:
+        return f"{self.step_id} of run {self.run_id}"
+
+
+# --- Outbound webhooks ---------------------------------------------------------------------------
+
+
+class WebhookSubscription(TimeStampedModel):
+    """A URL that receives chosen events as signed JSON (HMAC-SHA256 with `secret`, shown once)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret = models.CharField(max_length=100, editable=False)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    disabled_reason = models.CharField(_("why disabled"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = MspQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(TimeStampedModel):
+    """One event to send to one subscription, retried with exponential backoff until it succeeds or gives up.
+
+    `client` is the event's client when it has one (restricted staff see only those of their clients)."""
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(_("event"), max_length=60)
+    key = models.CharField(max_length=80)
+    body = models.JSONField(_("body"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(_("status code"), null=True, blank=True)
+    last_error = models.CharField(_("error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    objects = MspQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [models.UniqueConstraint(fields=["subscription", "key"], name="automation_delivery_once",
+                                               violation_error_message=_("This event was already queued."))]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="automation_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery: the delivery log."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField(_("attempt"))
+    at = models.DateTimeField(_("at"))
+    status_code = models.PositiveIntegerField(_("status code"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}"

@@ -23,6 +23,8 @@ from tenfold.contracts import api as contracts_api
 from tenfold.core.errors import TenfoldError
 from tenfold.knowledge import api as knowledge_api
 from tenfold.monitoring import api as monitoring_api
+from tenfold.patching import api as patching_api
+from tenfold.people import api as people_api
 from tenfold.sales import api as sales_api
 from tenfold.servicedesk import api as servicedesk_api
 from tenfold.servicedesk import email_api as servicedesk_email_api
@@ -106,6 +108,11 @@ api.add_router("/alerts", monitoring_api.alerts_router)
 api.add_router("/maintenance-windows", monitoring_api.windows_router)
 api.add_router("/devices", monitoring_api.devices_router)
 api.add_router("/clients", monitoring_api.clients_router)
+api.add_router("/updates", patching_api.updates_router)
+api.add_router("/device-updates", patching_api.device_updates_router)
+api.add_router("/update-decisions", patching_api.decisions_router)
+api.add_router("/approval-policies", patching_api.policies_router)
+api.add_router("/patch-report", patching_api.report_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/contracts", contracts_api.router)
 api.add_router("/contract-addons", contracts_api.addons_router)
@@ -142,4 +149,8 @@ api.add_router("/signing-keys", automation_api.keys_router)
 api.add_router("/scripts", automation_api.scripts_router)
 api.add_router("/script-versions", automation_api.versions_router)
 api.add_router("/script-runs", automation_api.runs_router)
+api.add_router("/workflows", automation_api.workflows_router)
+api.add_router("/workflow-runs", automation_api.workflow_runs_router)
+api.add_router("/webhooks", automation_api.webhooks_router)
+api.add_router("/people", people_api.router)
 api.add_router("/", accounts_router)

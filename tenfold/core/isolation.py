@@ -37,6 +37,9 @@ class Case:
       - "own": acts on the user's own records only (profile, own tokens): no cross-user axis here.
       - "public": needs no login (health, login page).
     client_owned=False marks an MSP-level record (a tax rate, a schedule): no 404 axis, only roles.
+    people_owned=True marks another employee's people data (the world's `people_subject`, who reports to the
+    service manager): 404 for every user but the roles that see everyone's (`core.roles.PEOPLE_SEE_ALL`) and the
+    subject's managers (`world.extra["people_managers"]`), the third axis of roles.md.
     """
 
     route: str
@@ -52,6 +55,7 @@ class Case:
     portal_only: bool = False
     success: tuple[int, ...] = (200, 201, 204, 302)
     client_owned: bool = True
+    people_owned: bool = False
     note: str = ""
 
 

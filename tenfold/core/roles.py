@@ -73,8 +73,15 @@ CAPABILITIES: dict[str, dict[str, Level]] = {
     "scorecards": _row(_F, _F, _F, _R, _F, _R, _R, _R),
     "kpis": _row(_F, _F, _R, _N, _R, _R, _N, _N),
     "compensation": _row(_F, _R, _N, _N, _N, _R, _N, _N),
+    # "statements, technician scorecards": every staff role reads; whose (all, team, own) is PEOPLE_SEE_ALL
+    # below plus the "reports to" line of the employee record. Drafting, reviewing and locking is the owner's.
+    "statements": _row(_F, _R, _R, _R, _R, _R, _N, _N),
     "audit": _row(_R, _R, _N, _N, _N, _N, _N, _N),
 }
+
+# Roles that see every employee's people data (roles.md "statements, technician scorecards": all); other
+# staff see their own and, as a manager, their team's (direct and indirect reports).
+PEOPLE_SEE_ALL: frozenset[str] = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
 
 # Yes/no rights of roles.md.
 PRIVILEGES: dict[str, frozenset[str]] = {

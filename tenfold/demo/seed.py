@@ -15,7 +15,7 @@ from django.db import transaction
 
 from tenfold.accounts.models import StaffProfile, User
 from tenfold.accounts.services import demo_enroll_totp
-from tenfold.automation.demo import seed_automation
+from tenfold.automation.demo import seed_automation, seed_workflows
 from tenfold.clients.models import Client, Contact, Site
 from tenfold.core import audit
 from tenfold.core.models import Organization, TaxRate
@@ -28,6 +28,7 @@ from tenfold.demo.devices import seed_devices
 from tenfold.demo.history import seed_history
 from tenfold.demo.knowledge import seed_knowledge
 from tenfold.demo.monitoring import seed_monitoring
+from tenfold.demo.patching import seed_patching
 from tenfold.demo.payments import seed_payments
 from tenfold.demo.sales import seed_sales
 from tenfold.demo.servicedesk import seed_servicedesk
@@ -123,6 +124,7 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
     seed_devices(rng, clients, sites_by_client, {c.pk: [f"{x.first_name[0]}{x.last_name}" for x in contacts
                                                      if x.client_id == c.pk] for c in clients})
     seed_monitoring(rng, clients, [by_local["tech"], by_local["tech2"]])
+    seed_patching(random.Random(seed + 10), clients, by_local["service"])
     seed_assets_extra(seed, clients)
     seed_history(random.Random(seed))
     seed_catalog()
@@ -136,6 +138,10 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
     seed_payments(random.Random(seed + 8), by_local["finance"])
     seed_automation(random.Random(seed + 9), by_local["owner"], by_local["service"],
                     [by_local["tech"], by_local["tech2"]])
+    seed_workflows(random.Random(seed + 11), by_local["service"])
+    from tenfold.demo.people import seed_people
+
+    seed_people(random.Random(seed + 11), by_local)
     for user in staff + portal_logins:
         demo_enroll_totp(user, demo_secret(seed, user.email))
     audit.record(None, "demo.seeded", object_type="core.organization", object_id="1",

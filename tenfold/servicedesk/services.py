@@ -189,7 +189,7 @@ def _create(*, actor: Any, client: Client, data: dict[str, Any], source: str, te
     ticket.save(update_fields=["number"])
     if device_ids:
         ticket.devices.set(device_ids)
-    if actor is not None and getattr(actor, "is_authenticated", False) and not _is_portal(actor):
+    if actor is not None and getattr(actor, "pk", None) and not _is_portal(actor):  # not a workflow's actor
         ticket.watchers.add(actor)
     if template is not None and template.runbook_id:
         copy_runbook_steps(ticket, template.runbook_id)
@@ -606,6 +606,12 @@ def ticket_open_for_alert(alert: Any, *, actor: Any = None) -> Ticket:
     _entry(ticket, EntryKind.ALERT_LINK, author=actor, alert=alert, body=alert.title,
            data={"alert_id": alert.pk, "severity": alert.severity})
     return ticket
+
+
+def ticket_link_alert(ticket: Ticket, alert: Any) -> TicketEntry:
+    """Add an alert to an open ticket (the same device and check raised again): a linked-alert entry."""
+    return _entry(ticket, EntryKind.ALERT_LINK, alert=alert, body=alert.title,
+                  data={"alert_id": alert.pk, "severity": alert.severity})
 
 
 def runbook_for_alert(alert: Any) -> Any:

@@ -10,6 +10,7 @@ import tenfold
 from tenfold.accounts.testing import make_portal_user, make_staff
 from tenfold.clients.models import Client
 from tenfold.core.isolation import World
+from tenfold.people.models import Employee
 
 CLIENT_A_NAME = "Client A Isolation"
 
@@ -33,4 +34,20 @@ def build_world() -> World:
     for role in ("portal_admin", "portal_user"):
         users[f"{role}_a"] = make_portal_user(client_a, role)
         users[f"{role}_b"] = make_portal_user(client_b, role)
-    return World(client_a=client_a, client_b=client_b, users=users)
+    world = World(client_a=client_a, client_b=client_b, users=users)
+    _add_employees(world)
+    return world
+
+
+def _add_employees(world: World) -> None:
+    """The people axis: every staff user is an employee; the subject, a technician who is none of the actors,
+    reports to the service manager (who therefore sees their people data; nobody else but PEOPLE_SEE_ALL does)."""
+    from datetime import date
+
+    start = date(2024, 1, 1)
+    employees = {name: Employee.objects.create(user=user, start_date=start) for name, user in world.users.items()
+                 if not user.is_portal}
+    subject_user = make_staff("technician", mfa=False, first_name="Pat", last_name="Subjectperson")
+    world.extra["people_subject"] = Employee.objects.create(user=subject_user, start_date=start,
+                                                            manager=employees["service_manager"])
+    world.extra["people_managers"] = frozenset({world.users["service_manager"].pk})

@@ -21,7 +21,7 @@ from tenfold.config.api import api
 from tenfold.config.tests.isolation_world import build_world, load_cases
 from tenfold.core.isolation import CASES, EXEMPT, Case, World
 from tenfold.core.models import AuditEntry, OutboxEvent
-from tenfold.core.roles import has_capability
+from tenfold.core.roles import PEOPLE_SEE_ALL, has_capability
 
 load_cases()
 
@@ -80,10 +80,17 @@ def _sees_a(user: Any, world: World) -> bool:
     return scope is None or world.client_a.pk in scope
 
 
+def _sees_subject(user: Any, world: World) -> bool:
+    """Whether the user sees the people data of the world's subject employee (roles.md, third axis)."""
+    return user.role in PEOPLE_SEE_ALL or user.pk in world.extra.get("people_managers", frozenset())
+
+
 def expected_status(case: Case, user: Any, world: World) -> str:
     """'404', '403' or 'ok' for this user on this case."""
     if (case.kind in ("object", "create") and case.client_owned and not _sees_a(user, world)
             and case.params(world)):
+        return "404"
+    if case.people_owned and case.kind in ("object", "create") and not _sees_subject(user, world):
         return "404"
     if case.staff_only and user.is_portal:
         return "403"
@@ -176,6 +183,14 @@ def test_route_isolation(route: str, world: World) -> None:
             response = _call(case, user, world, params)
             assert response.status_code == 200
             assert case.leak(world) not in response.content.decode(), f"{route}: {name} sees client A's data"
+    if case.kind == "list" and case.leak is not None and case.people_owned:
+        for name in ACTORS:
+            user = world.users[name]
+            if expected_status(case, user, world) != "ok" or _sees_subject(user, world):
+                continue
+            response = _call(case, user, world, params)
+            assert response.status_code == 200
+            assert case.leak(world) not in response.content.decode(), f"{route}: {name} sees another's people data"
     # and a user with the right succeeds (the case is real)
     assert allowed, f"{route}: no user may use this route; check the case"
     who = "admin" if "admin" in allowed else allowed[0]

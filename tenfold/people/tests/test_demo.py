@@ -1,0 +1,29 @@
+"""The demo seed's people: employees with teams and managers, two plans, a review cycle with enough reviewers for
+scores to show, trainings, and last quarter's statements, one of them locked."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenfold.demo.seed import seed_demo
+from tenfold.people.measures import peer_review_aggregate, previous_quarter
+from tenfold.people.models import CompensationPlan, Employee, ReviewCycle, Statement, Training
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_people() -> None:
+    seed_demo()
+    quarter = previous_quarter()
+    assert Employee.objects.count() == 9
+    karim = Employee.objects.get(user__email__startswith="tech@")
+    assert karim.manager is not None and karim.manager.user.role == "service_manager"
+    assert karim.manager.manager is not None and karim.manager.manager.user.role == "owner"
+    assert set(CompensationPlan.objects.values_list("plan_role", flat=True)) == {"technician", "salesperson"}
+    assert ReviewCycle.objects.get().status == "closed"
+    assert peer_review_aggregate(karim, quarter)["shown"] is True
+    assert Training.objects.filter(employee=karim).count() == 2
+    statements = Statement.objects.filter(period_start=quarter.start)
+    assert statements.count() == 5
+    assert list(statements.filter(status="locked").values_list("employee_id", flat=True)) == [karim.pk]
+    assert all(s.lines.count() > 0 for s in statements)
