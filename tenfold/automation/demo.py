@@ -22,7 +22,7 @@ from tenfold.automation.models import Script, VersionStatus
 
 # What those scripts print (outputs of the demo's past runs; nothing here touches a file).
 OUTPUTS = {
-    "clear-temp-files-shell": ("/tmp: freed 183204 KiB\n/var/tmp: freed 2048 KiB\n"  # noqa: S108
+    "clear-temp-files-shell": ("/tmp: freed 183204 KiB\n/var/tmp: freed 2048 KiB\n"  # noqa: S108  # nosec B108
                                "total freed: 185252 KiB\n", ""),
     "check-disk-health-shell": ("== file systems ==\nFilesystem Size Used Avail Use% Mounted on\n"
                                 "/dev/sda2 234G 98G 124G 45% /\n== SMART health ==\n"

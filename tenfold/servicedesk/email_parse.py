@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.errors import MessageError
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -95,6 +95,21 @@ class _TextExtractor(HTMLParser):
 # mailbox is expected, a broken encoded word): the raw text is used instead.
 _HEADER_ERRORS = (AttributeError, IndexError, LookupError, TypeError, ValueError, MessageError)
 
+
+
+class _LenientHeaders(HeaderRegistry):
+    """The standard library's header classes, except that a header its structured parser gives up on (a
+    Content-Type whose parameters end in the middle, seen by fuzzing) is kept as unstructured text instead of
+    aborting the whole message."""
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        try:
+            return super().__call__(name, value)
+        except _HEADER_ERRORS:
+            return self["x-tenfold-unparsed"](name, value)
+
+
+LENIENT = policy.default.clone(header_factory=_LenientHeaders())
 
 def _header(msg: EmailMessage, name: str) -> str:
     """One header as text ("" when absent), the raw value when the parsed one cannot be built."""
@@ -202,7 +217,7 @@ def _attachments(msg: EmailMessage) -> list[Attachment]:
 
 def parse_email(raw: bytes, own_addresses: set[str] | None = None) -> ParsedEmail:
     """Read a raw RFC 5322 message."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    msg = BytesParser(policy=LENIENT).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
     name, sender = parseaddr(_header(msg, "From"))
     sender = sender.strip().lower()

@@ -191,7 +191,7 @@ def parse_zypper_xml(output: str) -> list[dict[str, Any]]:
     if start < 0:
         return []
     try:
-        root = ET.fromstring(output[start:])  # noqa: S314 - the local zypper's own output
+        root = ET.fromstring(output[start:])  # noqa: S314  # nosec B314 - the local zypper's own output
     except ET.ParseError:
         return []
     updates = []

@@ -28,3 +28,12 @@ def test_a_charset_with_a_nul_reads_the_body_as_utf8() -> None:
                          b"Toujours en panne.\r\n")
     assert parsed.sender == "a@example.com"
     assert parsed.text == "Toujours en panne.\n"
+
+
+def test_a_content_type_whose_parameter_ends_in_the_middle_is_kept_as_text() -> None:
+    # The standard library's Content-Type parser raised IndexError while the message was being read (at
+    # parse time, before any of our code); the header is now kept unstructured and the body read as text.
+    parsed = parse_email(b"From: bob@example.com\r\nSubject: Serveur\r\nContent-Type: text/plain; b*\r\n\r\n"
+                         b"Le serveur est en panne.\r\n")
+    assert (parsed.sender, parsed.subject) == ("bob@example.com", "Serveur")
+    assert parsed.text == "Le serveur est en panne.\n"
