@@ -25,6 +25,8 @@ from tenfold.knowledge import api as knowledge_api
 from tenfold.monitoring import api as monitoring_api
 from tenfold.patching import api as patching_api
 from tenfold.people import api as people_api
+from tenfold.reporting import api as reporting_api
+from tenfold.reporting import kpi_api as reporting_kpi_api
 from tenfold.sales import api as sales_api
 from tenfold.servicedesk import api as servicedesk_api
 from tenfold.servicedesk import email_api as servicedesk_email_api
@@ -153,4 +155,11 @@ api.add_router("/workflows", automation_api.workflows_router)
 api.add_router("/workflow-runs", automation_api.workflow_runs_router)
 api.add_router("/webhooks", automation_api.webhooks_router)
 api.add_router("/people", people_api.router)
+api.add_router("/kpis", reporting_kpi_api.kpis_router)
+api.add_router("/forecasts", reporting_kpi_api.forecasts_router)
+api.add_router("/inventory-reports", reporting_kpi_api.inventory_router)
+api.add_router("/scorecards", reporting_api.scorecards_router)
+api.add_router("/qbr-meetings", reporting_api.meetings_router)
+api.add_router("/qbr-action-items", reporting_api.items_router)
+api.add_router("/qbr-decks", reporting_api.decks_router)
 api.add_router("/", accounts_router)

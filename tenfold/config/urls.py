@@ -28,6 +28,7 @@ urlpatterns = [
     path("tickets/", include("tenfold.servicedesk.urls")),
     path("search/", knowledge_views.search, name="search"),
     path("settings/", include("tenfold.core.urls")),
+    path("reporting/", include("tenfold.reporting.urls")),
     path("people/", include("tenfold.people.urls")),
     path("portal/", include("tenfold.portal.urls")),
     path("service-desk/email/", include("tenfold.servicedesk.email_urls")),

@@ -27,6 +27,7 @@ from tenfold.demo.contracts import seed_contracts
 from tenfold.demo.devices import seed_devices
 from tenfold.demo.history import seed_history
 from tenfold.demo.knowledge import seed_knowledge
+from tenfold.demo.kpis import seed_history as seed_kpi_history
 from tenfold.demo.monitoring import seed_monitoring
 from tenfold.demo.patching import seed_patching
 from tenfold.demo.payments import seed_payments
@@ -136,12 +137,16 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
     seed_sales(clients, by_local)
     seed_billing(random.Random(seed + 7), by_local["finance"])
     seed_payments(random.Random(seed + 8), by_local["finance"])
+    seed_kpi_history(random.Random(seed + 10))  # two years of past invoices, tickets, deals for the KPIs
     seed_automation(random.Random(seed + 9), by_local["owner"], by_local["service"],
                     [by_local["tech"], by_local["tech2"]])
     seed_workflows(random.Random(seed + 11), by_local["service"])
     from tenfold.demo.people import seed_people
 
     seed_people(random.Random(seed + 11), by_local)
+    from tenfold.demo.reporting import seed_scorecards
+
+    seed_scorecards(random.Random(seed + 12))  # eight quarters of scorecards, a held review with its deck
     for user in staff + portal_logins:
         demo_enroll_totp(user, demo_secret(seed, user.email))
     audit.record(None, "demo.seeded", object_type="core.organization", object_id="1",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenfold.portal import doc_views, invoice_views, quote_views, ticket_views, views
+from tenfold.portal import doc_views, invoice_views, quote_views, report_views, ticket_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -22,4 +22,7 @@ urlpatterns = [
     path("quotes/<int:quote_id>/", quote_views.quote_detail, name="quote_detail"),
     path("quotes/<int:quote_id>/accept/", quote_views.quote_accept, name="quote_accept"),
     path("quotes/<int:quote_id>/pdf/", quote_views.quote_pdf, name="quote_pdf"),
+    path("scorecard/", report_views.scorecard, name="scorecard"),
+    path("reviews/", report_views.qbr_list, name="qbr_list"),
+    path("reviews/decks/<int:deck_id>/<str:fmt>/", report_views.qbr_deck, name="qbr_deck"),
 ]

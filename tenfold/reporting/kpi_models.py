@@ -1,0 +1,51 @@
+"""Scheduled delivery of reports by e-mail: which report, for one client or all, to whom, how often."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tenfold.clients.models import Client
+from tenfold.core.models import TimeStampedModel
+from tenfold.knowledge.models import StaffOrClientQuerySet
+
+__all__ = ["Cadence", "ReportKind", "ReportSubscription"]
+
+
+class ReportKind(models.TextChoices):
+    INVENTORY = "inventory", _("Inventory report")
+
+
+class Cadence(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+
+
+class ReportSubscription(TimeStampedModel):
+    """A report sent by e-mail on a cadence, as a PDF, for one client (to its contacts or staff) or for every
+    client (to staff only). MSP-level when it covers all clients."""
+
+    report = models.CharField(_("report"), max_length=20, choices=ReportKind.choices, default=ReportKind.INVENTORY)
+    client = models.ForeignKey(Client, verbose_name=_("client"), null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="report_subscriptions", help_text=_("Leave empty for all clients."))
+    recipients = models.TextField(_("recipients"), help_text=_("E-mail addresses, one per line."))
+    cadence = models.CharField(_("cadence"), max_length=10, choices=Cadence.choices, default=Cadence.MONTHLY)
+    next_send_on = models.DateField(_("next delivery"))
+    last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    objects = StaffOrClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["next_send_on", "pk"]
+        verbose_name = _("report subscription")
+        verbose_name_plural = _("report subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.get_report_display()} — {self.client or _('All clients')}"
+
+    def recipient_list(self) -> list[str]:
+        return [line.strip() for line in self.recipients.replace(",", "\n").splitlines() if line.strip()]
