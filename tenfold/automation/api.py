@@ -15,16 +15,16 @@ from tenfold.accounts.models import User
 from tenfold.automation import selectors, services
 from tenfold.automation.schemas import (
     KeyRevokeIn,
-    RunIn,
-    RunOut,
     ScriptIn,
     ScriptOut,
     ScriptPatch,
+    ScriptRunIn,
+    ScriptRunOut,
+    ScriptVersionOut,
     SignatureIn,
     SignatureOut,
     SigningKeyIn,
     SigningKeyOut,
-    VersionOut,
 )
 from tenfold.core.api import ERRORS, Page, actor_of, ordering_param, paginate
 from tenfold.core.errors import ValidationError
@@ -138,14 +138,14 @@ def delete_script(request: HttpRequest, script_id: int) -> Any:
     return Status(204, None)
 
 
-@scripts_router.get("/{script_id}/versions", response={200: list[VersionOut], **ERRORS},
+@scripts_router.get("/{script_id}/versions", response={200: list[ScriptVersionOut], **ERRORS},
                     summary="List a script's versions")
 def list_versions(request: HttpRequest, script_id: int) -> Any:
     return selectors.script_versions(selectors.access_script(actor_of(request), script_id))
 
 
-@scripts_router.post("/{script_id}/run", response={201: list[RunOut], **ERRORS}, summary="Run a script")
-def run_script(request: HttpRequest, script_id: int, payload: RunIn) -> Any:
+@scripts_router.post("/{script_id}/run", response={201: list[ScriptRunOut], **ERRORS}, summary="Run a script")
+def run_script(request: HttpRequest, script_id: int, payload: ScriptRunIn) -> Any:
     """Queue the latest signed version (or `version`) on `device_ids`, or on every managed device of
     `client_id`: one job per device. A device you may not see is a 404 and nothing is queued."""
     actor = actor_of(request)
@@ -155,7 +155,7 @@ def run_script(request: HttpRequest, script_id: int, payload: RunIn) -> Any:
     return Status(201, runs)
 
 
-@scripts_router.get("/{script_id}/runs", response={200: Page[RunOut], **ERRORS}, summary="List a script's runs")
+@scripts_router.get("/{script_id}/runs", response={200: Page[ScriptRunOut], **ERRORS}, summary="List a script's runs")
 def list_script_runs(request: HttpRequest, script_id: int, params: Query[ListParams]) -> Any:
     actor = actor_of(request)
     script = selectors.access_script(actor, script_id)
@@ -165,13 +165,13 @@ def list_script_runs(request: HttpRequest, script_id: int, params: Query[ListPar
 # --- Versions and signatures -------------------------------------------------------------------
 
 
-@versions_router.get("/pending", response={200: Page[VersionOut], **ERRORS},
+@versions_router.get("/pending", response={200: Page[ScriptVersionOut], **ERRORS},
                      summary="List versions awaiting signature")
 def pending_versions(request: HttpRequest, params: Query[ListParams]) -> Any:
     return paginate(selectors.versions_awaiting_signature(actor_of(request)), params.page, params.page_size)
 
 
-@versions_router.get("/{version_id}", response={200: VersionOut, **ERRORS}, summary="Get a script version")
+@versions_router.get("/{version_id}", response={200: ScriptVersionOut, **ERRORS}, summary="Get a script version")
 def get_version(request: HttpRequest, version_id: int) -> Any:
     return selectors.access_version(actor_of(request), version_id)
 
@@ -187,7 +187,7 @@ def upload_signature(request: HttpRequest, version_id: int, payload: SignatureIn
                                                  signature=payload.signature))
 
 
-@versions_router.post("/{version_id}/revoke", response={200: VersionOut, **ERRORS}, summary="Revoke a version")
+@versions_router.post("/{version_id}/revoke", response={200: ScriptVersionOut, **ERRORS}, summary="Revoke a version")
 def revoke_version(request: HttpRequest, version_id: int) -> Any:
     actor = actor_of(request)
     return services.version_revoke(actor=actor, version=selectors.access_version(actor, version_id))
@@ -196,7 +196,7 @@ def revoke_version(request: HttpRequest, version_id: int) -> Any:
 # --- Runs --------------------------------------------------------------------------------------
 
 
-@runs_router.get("", response={200: Page[RunOut], **ERRORS}, summary="List script runs")
+@runs_router.get("", response={200: Page[ScriptRunOut], **ERRORS}, summary="List script runs")
 def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
     """Runs on devices of clients you may see, newest first; output has secret values redacted."""
     queryset = selectors.runs_visible(actor_of(request))
@@ -209,7 +209,7 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
     return paginate(queryset.order_by("-created_at", "-pk"), filters.page, filters.page_size)
 
 
-@runs_router.get("/{run_id}", response={200: RunOut, **ERRORS}, summary="Get a script run")
+@runs_router.get("/{run_id}", response={200: ScriptRunOut, **ERRORS}, summary="Get a script run")
 def get_run(request: HttpRequest, run_id: int) -> Any:
     return selectors.access_run(actor_of(request), run_id)
 

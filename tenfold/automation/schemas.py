@@ -98,7 +98,7 @@ class SignatureOut(Schema):
         return str(obj.key.key_id)
 
 
-class VersionOut(Schema):
+class ScriptVersionOut(Schema):
     """A version as an approver reviews it: `tenfold sign review` rebuilds the document from these fields
     and hashes the body itself; `document` and `document_sha256` are the server's and only compared."""
 
@@ -131,14 +131,14 @@ class SignatureIn(InputSchema):
     signature: str = Field(min_length=1, max_length=100, description="Base64 Ed25519 signature of the document.")
 
 
-class RunIn(InputSchema):
+class ScriptRunIn(InputSchema):
     device_ids: list[int] | None = Field(default=None, max_length=500)
     client_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
-class RunOut(Schema):
+class ScriptRunOut(Schema):
     id: int
     job_id: int
     client_id: int

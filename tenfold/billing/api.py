@@ -13,15 +13,15 @@ from tenfold.billing.engine import billing_run
 from tenfold.billing.models import Invoice, InvoiceLine
 from tenfold.billing.pdf import invoice_pdf, pdf_filename
 from tenfold.billing.schemas import (
+    BillingRunIn,
+    BillingRunOut,
     InvoiceDetailOut,
     InvoiceIn,
+    InvoiceLineOut,
     InvoiceOut,
     InvoicePatch,
     LineIn,
-    LineOut,
     LinePatch,
-    RunIn,
-    RunOut,
     SendOut,
     VoidIn,
 )
@@ -67,7 +67,7 @@ def _invoice_out(invoice: Invoice) -> dict[str, Any]:
 
 
 def _detail(invoice: Invoice) -> dict[str, Any]:
-    lines = [LineOut.model_validate(line, from_attributes=True).model_dump()
+    lines = [InvoiceLineOut.model_validate(line, from_attributes=True).model_dump()
              for line in InvoiceLine.objects.filter(invoice=invoice).order_by("position", "pk")]
     return {**_invoice_out(invoice), "lines": lines}
 
@@ -75,15 +75,15 @@ def _detail(invoice: Invoice) -> dict[str, Any]:
 # --- Billing runs ---------------------------------------------------------------------------------------------
 
 
-@runs_router.get("", response={200: Page[RunOut], **ERRORS}, summary="List billing runs")
+@runs_router.get("", response={200: Page[BillingRunOut], **ERRORS}, summary="List billing runs")
 def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
     """Billing runs, the latest month first (staff with the invoices right)."""
     return paginate(selectors.runs_visible(actor_of(request)).order_by("-period_start"), filters.page,
                     filters.page_size)
 
 
-@runs_router.post("", response={200: RunOut, **ERRORS}, summary="Run billing for a month")
-def start_run(request: HttpRequest, payload: RunIn) -> Any:
+@runs_router.post("", response={200: BillingRunOut, **ERRORS}, summary="Run billing for a month")
+def start_run(request: HttpRequest, payload: BillingRunIn) -> Any:
     """Bill the month starting `period_start`: recurring lines in advance, prorations, out-of-scope time, block-hour
     overage, milestones and one-off items of the month before. Idempotent: running a month again completes it
     and never duplicates an invoice or a line."""
@@ -92,7 +92,7 @@ def start_run(request: HttpRequest, payload: RunIn) -> Any:
     return billing_run(actor=actor, period_start=payload.period_start, run_date=payload.run_date)
 
 
-@runs_router.get("/{run_id}", response={200: RunOut, **ERRORS}, summary="Get a billing run")
+@runs_router.get("/{run_id}", response={200: BillingRunOut, **ERRORS}, summary="Get a billing run")
 def get_run(request: HttpRequest, run_id: int) -> Any:
     """One billing run with its totals (its invoices: `GET /invoices?billing_run_id=`)."""
     return selectors.access_run(actor_of(request), run_id)
@@ -160,7 +160,7 @@ def delete_invoice(request: HttpRequest, invoice_id: int) -> Any:
     return Status(204, None)
 
 
-@invoices_router.post("/{invoice_id}/lines", response={201: LineOut, **ERRORS}, summary="Add a line to a draft")
+@invoices_router.post("/{invoice_id}/lines", response={201: InvoiceLineOut, **ERRORS}, summary="Add a line to a draft")
 def add_line(request: HttpRequest, invoice_id: int, payload: LineIn) -> Any:
     """A manual line (quantity and unit price not negative, two decimals at most); 409 once issued."""
     actor = actor_of(request)
@@ -215,7 +215,7 @@ def download_pdf(request: HttpRequest, invoice_id: int) -> Any:
 # --- Lines of drafts ------------------------------------------------------------------------------------------------
 
 
-@lines_router.patch("/{line_id}", response={200: LineOut, **ERRORS}, summary="Change a draft's line")
+@lines_router.patch("/{line_id}", response={200: InvoiceLineOut, **ERRORS}, summary="Change a draft's line")
 def update_line(request: HttpRequest, line_id: int, payload: LinePatch) -> Any:
     """Change a line of a draft; the amount and the invoice's totals follow; 409 once issued."""
     actor = actor_of(request)

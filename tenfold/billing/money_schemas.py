@@ -51,7 +51,7 @@ class PaymentImportIn(InputSchema):
     confirm: bool = False
 
 
-class ImportRowOut(Schema):
+class PaymentImportRowOut(Schema):
     line: int
     action: str = Field(examples=["record"], description="record, skip (already recorded) or error")
     invoice_number: str
@@ -70,7 +70,7 @@ class PaymentImportOut(Schema):
     skipped: int
     errors: int
     total: Decimal = Field(examples=["3400.00"], description="The sum of the rows recorded (or to record).")
-    rows: list[ImportRowOut]
+    rows: list[PaymentImportRowOut]
 
 
 class AgeingInvoiceOut(Schema):

@@ -15,14 +15,14 @@ from tenfold.core.api import InputSchema
 MONEY_EXAMPLE = "51.61"
 
 
-class RunIn(InputSchema):
+class BillingRunIn(InputSchema):
     period_start: date = Field(description="First day of the month billed in advance.", examples=["2026-04-01"])
     run_date: date | None = Field(default=None, description="Unit counts are taken at the start of this day "
                                   "(today when omitted; a month already run keeps its first run date).",
                                   examples=["2026-04-01"])
 
 
-class RunOut(Schema):
+class BillingRunOut(Schema):
     id: int
     period_start: date = Field(examples=["2026-04-01"])
     run_date: date = Field(examples=["2026-04-01"])
@@ -34,7 +34,7 @@ class RunOut(Schema):
     error: str
 
 
-class LineOut(Schema):
+class InvoiceLineOut(Schema):
     id: int
     position: int
     kind: LineKind
@@ -81,7 +81,7 @@ class InvoiceOut(Schema):
 
 
 class InvoiceDetailOut(InvoiceOut):
-    lines: list[LineOut]
+    lines: list[InvoiceLineOut]
 
 
 class InvoiceIn(InputSchema):

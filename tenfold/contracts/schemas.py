@@ -321,7 +321,7 @@ class CountsOut(Schema):
     sites: int
 
 
-class LineOut(Schema):
+class ContractLineOut(Schema):
     service_id: int
     name: str
     unit: str
@@ -334,7 +334,7 @@ class LineOut(Schema):
 
 class CostOut(Schema):
     counts: CountsOut
-    lines: list[LineOut]
+    lines: list[ContractLineOut]
     revenue: Decimal = Field(examples=["1290.00"])
     tool_cost: Decimal = Field(examples=["310.40"])
     labour_cost: Decimal = Field(examples=["412.50"])

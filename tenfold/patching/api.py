@@ -23,13 +23,13 @@ from tenfold.patching.models import (
 )
 from tenfold.patching.report import patch_report
 from tenfold.patching.schemas import (
+    ApprovalPolicyIn,
+    ApprovalPolicyOut,
+    ApprovalPolicyPatch,
     BulkDecisionIn,
     DecisionIn,
     DecisionOut,
     DeviceUpdateOut,
-    PolicyIn,
-    PolicyOut,
-    PolicyPatch,
     ReportOut,
     UpdateOut,
 )
@@ -183,7 +183,7 @@ def delete_decision(request: HttpRequest, decision_id: int) -> Any:
     return Status(204, None)
 
 
-@policies_router.get("", response={200: Page[PolicyOut], **ERRORS}, summary="List approval policies")
+@policies_router.get("", response={200: Page[ApprovalPolicyOut], **ERRORS}, summary="List approval policies")
 def list_policies(request: HttpRequest, filters: Query[PolicyFilters]) -> Any:
     """Approval policies you may see: MSP-wide ones and those of your clients."""
     queryset = selectors.policies_visible(actor_of(request))
@@ -207,8 +207,8 @@ def _check_targets(actor: Any, data: dict[str, Any]) -> None:
         access_device(actor, data["device_id"])
 
 
-@policies_router.post("", response={201: PolicyOut, **ERRORS}, summary="Create an approval policy")
-def create_policy(request: HttpRequest, payload: PolicyIn) -> Any:
+@policies_router.post("", response={201: ApprovalPolicyOut, **ERRORS}, summary="Create an approval policy")
+def create_policy(request: HttpRequest, payload: ApprovalPolicyIn) -> Any:
     """Auto-approval (categories, severities, days), install window (days 0 = Monday, opening and closing times
     in the device's time zone; closing before opening ends the next day) and reboot rule."""
     actor = actor_of(request)
@@ -217,13 +217,13 @@ def create_policy(request: HttpRequest, payload: PolicyIn) -> Any:
     return Status(201, services.policy_create(actor=actor, data=data))
 
 
-@policies_router.get("/{policy_id}", response={200: PolicyOut, **ERRORS}, summary="Get an approval policy")
+@policies_router.get("/{policy_id}", response={200: ApprovalPolicyOut, **ERRORS}, summary="Get an approval policy")
 def get_policy(request: HttpRequest, policy_id: int) -> Any:
     return selectors.access_policy(actor_of(request), policy_id)
 
 
-@policies_router.patch("/{policy_id}", response={200: PolicyOut, **ERRORS}, summary="Change an approval policy")
-def update_policy(request: HttpRequest, policy_id: int, payload: PolicyPatch) -> Any:
+@policies_router.patch("/{policy_id}", response={200: ApprovalPolicyOut, **ERRORS}, summary="Change an approval policy")
+def update_policy(request: HttpRequest, policy_id: int, payload: ApprovalPolicyPatch) -> Any:
     actor = actor_of(request)
     policy = selectors.access_policy(actor, policy_id)
     data = payload.model_dump(exclude_unset=True)

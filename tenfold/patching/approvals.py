@@ -26,9 +26,9 @@ from tenfold.patching.models import (
     Approval,
     ApprovalDecision,
     ApprovalPolicy,
-    ApprovalStatus,
     PatchScope,
     Update,
+    UpdateApprovalStatus,
 )
 from tenfold.patching.windows import WindowSpec, zone
 
@@ -86,8 +86,8 @@ def _decided(ref: DecisionRef | None, today: date) -> str | None:
     if ref is None:
         return None
     if ref.decision == Approval.DEFERRED:
-        return ApprovalStatus.DEFERRED if ref.deferred_until is not None and today < ref.deferred_until else None
-    return ApprovalStatus.APPROVED if ref.decision == Approval.APPROVED else ApprovalStatus.REJECTED
+        return UpdateApprovalStatus.DEFERRED if ref.deferred_until is not None and today < ref.deferred_until else None
+    return UpdateApprovalStatus.APPROVED if ref.decision == Approval.APPROVED else UpdateApprovalStatus.REJECTED
 
 
 def auto_approved_on(policy: ApprovalPolicy | None, update: Update) -> date | None:
@@ -113,8 +113,8 @@ def effective_status(update: Update, client_id: int, policy: ApprovalPolicy | No
             return decided
     approve_on = auto_approved_on(policy, update)
     if approve_on is not None and today >= approve_on:
-        return ApprovalStatus.APPROVED
-    return ApprovalStatus.AWAITING
+        return UpdateApprovalStatus.APPROVED
+    return UpdateApprovalStatus.AWAITING
 
 
 def device_time_zone(device: Device, default: str | None = None) -> str:

@@ -261,7 +261,7 @@ class Approval(models.TextChoices):
     DEFERRED = "deferred", _("Deferred")
 
 
-class ApprovalStatus(models.TextChoices):
+class UpdateApprovalStatus(models.TextChoices):
     """The effective approval of an update on a device: a decision, a policy's rule, or neither."""
 
     APPROVED = "approved", _("Approved")

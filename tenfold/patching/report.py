@@ -31,7 +31,13 @@ from tenfold.clients.models import Client
 from tenfold.core.roles import require
 from tenfold.core.selectors import organization
 from tenfold.patching.approvals import statuses_for
-from tenfold.patching.models import NOT_INSTALLED, ApprovalStatus, DeviceUpdate, DeviceUpdateScan, DeviceUpdateState
+from tenfold.patching.models import (
+    NOT_INSTALLED,
+    DeviceUpdate,
+    DeviceUpdateScan,
+    DeviceUpdateState,
+    UpdateApprovalStatus,
+)
 
 STYLESHEET = "patching/report.css"
 AGE_BUCKETS = (("0_7", 0, 7), ("8_30", 8, 30), ("over_30", 31, None))
@@ -112,7 +118,7 @@ def patch_report(actor: Any, client: Client | None = None, now: datetime | None 
     report = PatchReport(client=client, generated_at=now,
                          states={s: 0 for s in (DeviceUpdateState.INSTALLED, DeviceUpdateState.MISSING,
                                                 DeviceUpdateState.PENDING_INSTALL, DeviceUpdateState.FAILED)},
-                         approvals={s: 0 for s in ApprovalStatus.values},
+                         approvals={s: 0 for s in UpdateApprovalStatus.values},
                          critical_by_age={key: 0 for key, _low, _high in AGE_BUCKETS})
     rows = {d.pk: DeviceRow(device=d, scanned_at=scans[d.pk]) for d in device_list if d.pk in scans}
     report.not_reported = [d for d in device_list if d.pk not in scans]
@@ -130,7 +136,7 @@ def patch_report(actor: Any, client: Client | None = None, now: datetime | None 
         row.failed += du.state == DeviceUpdateState.FAILED
         status = statuses[du.pk]
         report.approvals[status] += 1
-        if status == ApprovalStatus.APPROVED:
+        if status == UpdateApprovalStatus.APPROVED:
             row.approved_missing += 1
         if du.update.is_critical:
             row.critical_missing += 1

@@ -10,10 +10,10 @@ from pydantic import Field
 from tenfold.core.api import InputSchema
 from tenfold.patching.models import (
     Approval,
-    ApprovalStatus,
     DeviceUpdateState,
     PatchScope,
     RebootRule,
+    UpdateApprovalStatus,
     UpdateCategory,
     UpdateSeverity,
     UpdateSource,
@@ -49,7 +49,7 @@ class DeviceUpdateOut(Schema):
     installed_version: str = Field(examples=["3.0.15-1~deb12u1"])
     available_version: str = Field(examples=["3.0.17-1~deb12u3"])
     state: DeviceUpdateState
-    approval: ApprovalStatus | None = Field(default=None, examples=["awaiting"],
+    approval: UpdateApprovalStatus | None = Field(default=None, examples=["awaiting"],
                                             description="Effective approval (for updates not installed).")
     first_seen_at: datetime
     last_seen_at: datetime
@@ -85,7 +85,7 @@ class BulkDecisionIn(InputSchema):
     note: str = Field(default="", max_length=500)
 
 
-class PolicyOut(Schema):
+class ApprovalPolicyOut(Schema):
     id: int
     name: str = Field(examples=["Security updates after 3 days"])
     scope: PatchScope
@@ -104,7 +104,7 @@ class PolicyOut(Schema):
     reboot_deferrals: int
 
 
-class PolicyIn(InputSchema):
+class ApprovalPolicyIn(InputSchema):
     name: str = Field(min_length=1, max_length=200, examples=["Security updates after 3 days"])
     scope: PatchScope = PatchScope.CLIENT
     client_id: int | None = ID
@@ -122,7 +122,7 @@ class PolicyIn(InputSchema):
     reboot_deferrals: int = Field(default=0, ge=0, le=10)
 
 
-class PolicyPatch(InputSchema):
+class ApprovalPolicyPatch(InputSchema):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     scope: PatchScope | None = None
     client_id: int | None = ID

@@ -37,7 +37,6 @@ from tenfold.patching.models import (
     Approval,
     ApprovalDecision,
     ApprovalPolicy,
-    ApprovalStatus,
     DeviceUpdate,
     DeviceUpdateScan,
     DeviceUpdateState,
@@ -46,6 +45,7 @@ from tenfold.patching.models import (
     PatchScope,
     RebootRule,
     Update,
+    UpdateApprovalStatus,
     UpdateCategory,
     UpdateSeverity,
     UpdateSource,
@@ -435,8 +435,8 @@ def schedule_installs(now: datetime | None = None) -> list[InstallRun]:
         window = window_at(spec, zone(device_time_zone(device, default_tz)), now)
         if window is None:
             continue
-        approved = [du for du in dus
-                    if effective_status(du.update, du.client_id, policy, decisions, now) == ApprovalStatus.APPROVED]
+        approved = [du for du in dus if effective_status(du.update, du.client_id, policy, decisions, now)
+                    == UpdateApprovalStatus.APPROVED]
         if not approved or InstallRun.objects.filter(device_id=device_id, window_start=window[0]).exists():
             continue
         run = _queue_install(device, policy, approved, window)

@@ -17,23 +17,23 @@ from tenfold.core.roles import require
 from tenfold.people import compensation, reports, selectors, services
 from tenfold.people.measures import Period, peer_review_aggregate, previous_quarter, quarter_of
 from tenfold.people.schemas import (
+    CompensationPlanIn,
+    CompensationPlanOut,
     CycleOut,
     EmployeeOut,
     PeerReviewSummaryOut,
-    PlanIn,
-    PlanOut,
     PreviewOut,
     ReviewAck,
     ReviewIn,
     RuleIn,
     RuleOut,
     SatisfiedClientOut,
-    ScorecardOut,
     SplitOut,
     SplitsIn,
     StatementDetailOut,
     StatementIn,
     StatementOut,
+    TechnicianScorecardOut,
     TrainingIn,
     TrainingOut,
 )
@@ -79,7 +79,7 @@ def get_employee(request: HttpRequest, employee_id: int) -> Any:
     return selectors.access_employee(actor_of(request), employee_id)
 
 
-@router.get("/employees/{employee_id}/scorecard", response={200: ScorecardOut, **ERRORS},
+@router.get("/employees/{employee_id}/scorecard", response={200: TechnicianScorecardOut, **ERRORS},
             summary="An employee's technician scorecard")
 def get_scorecard(request: HttpRequest, employee_id: int, params: Query[QuarterParams]) -> Any:
     """The quarter holding `quarter` (default: last quarter)."""
@@ -116,18 +116,18 @@ def create_training(request: HttpRequest, employee_id: int, payload: TrainingIn)
     return Status(201, services.training_create(actor=actor, employee=employee, data=payload.model_dump()))
 
 
-@router.get("/plans", response={200: Page[PlanOut], **ERRORS}, summary="List compensation plans")
+@router.get("/plans", response={200: Page[CompensationPlanOut], **ERRORS}, summary="List compensation plans")
 def list_plans(request: HttpRequest, params: Query[ListParams]) -> Any:
     return paginate(selectors.plans_visible(actor_of(request)).order_by("plan_role", "-effective_from", "pk"),
                     params.page, params.page_size)
 
 
-@router.post("/plans", response={201: PlanOut, **ERRORS}, summary="Create a compensation plan")
-def create_plan(request: HttpRequest, payload: PlanIn) -> Any:
+@router.post("/plans", response={201: CompensationPlanOut, **ERRORS}, summary="Create a compensation plan")
+def create_plan(request: HttpRequest, payload: CompensationPlanIn) -> Any:
     return Status(201, services.plan_create(actor=actor_of(request), data=payload.model_dump()))
 
 
-@router.get("/plans/{plan_id}", response={200: PlanOut, **ERRORS}, summary="Get a compensation plan")
+@router.get("/plans/{plan_id}", response={200: CompensationPlanOut, **ERRORS}, summary="Get a compensation plan")
 def get_plan(request: HttpRequest, plan_id: int) -> Any:
     return selectors.access_plan(actor_of(request), plan_id)
 

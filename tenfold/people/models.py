@@ -390,7 +390,7 @@ class DealSplit(TimeStampedModel):
                                     violation_error_message=_("This employee already has a share of this deal.")),
             models.CheckConstraint(condition=models.Q(share_pct__gt=0, share_pct__lte=100),
                                    name="people_split_share_range",
-                                   violation_error_message=_("A share is more than 0 % and at most 100 %.")),
+                                   violation_error_message=_("A share must be above 0 and at most 100 percent.")),
         ]
 
     def __str__(self) -> str:

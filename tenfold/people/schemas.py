@@ -95,7 +95,7 @@ class HandlingOut(Schema):
     average_minutes: Decimal
 
 
-class ScorecardOut(Schema):
+class TechnicianScorecardOut(Schema):
     period_start: date
     period_end: date
     tickets_handled: int = Field(examples=[42])
@@ -111,7 +111,7 @@ class ScorecardOut(Schema):
     utilisation: Decimal | None = Field(examples=["69.8"])
 
 
-class StepIn(InputSchema):
+class PlanStepIn(InputSchema):
     from_: Decimal = Field(alias="from", max_digits=12, decimal_places=2, examples=["4.5"])
     amount: Decimal = Field(max_digits=12, decimal_places=2, examples=["300.00"])
 
@@ -125,7 +125,7 @@ class RuleIn(InputSchema):
     applies_to: AppliesTo = AppliesTo.ALL
     service_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     category: str = Field(default="", max_length=20, examples=["backup"])
-    steps: list[StepIn] = Field(default_factory=list, max_length=10)
+    steps: list[PlanStepIn] = Field(default_factory=list, max_length=10)
     linear_start: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
     linear_end: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
     linear_amount: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
@@ -159,7 +159,7 @@ class RuleOut(Schema):
     floor: Decimal | None
 
 
-class PlanIn(InputSchema):
+class CompensationPlanIn(InputSchema):
     name: str = Field(min_length=1, max_length=200, examples=["Technicians 2026"])
     plan_role: PlanRole
     effective_from: date
@@ -167,7 +167,7 @@ class PlanIn(InputSchema):
     notes: str = Field(default="", max_length=5000)
 
 
-class PlanOut(Schema):
+class CompensationPlanOut(Schema):
     id: int
     name: str = Field(examples=["Technicians 2026"])
     plan_role: PlanRole

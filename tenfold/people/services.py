@@ -353,7 +353,7 @@ def splits_set(*, actor: Any, deal: Any, shares: list[dict[str, Any]]) -> list[D
             raise ValidationError(_("Choose an existing employee."), field="employee_id")
         pct = _decimal(share.get("share_pct"), "share_pct")
         if pct is None or pct <= 0 or pct > 100:
-            raise ValidationError(_("A share is more than 0 % and at most 100 %."), field="share_pct")
+            raise ValidationError(_("A share must be above 0 and at most 100 percent."), field="share_pct")
         if employee_id in seen:
             raise ValidationError(_("Each employee appears once in a split."), field="employee_id")
         if not Employee.objects.filter(pk=employee_id).exists():

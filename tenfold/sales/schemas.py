@@ -176,7 +176,7 @@ class QuoteDeclineIn(InputSchema):
     reason: str = Field(default="", max_length=2000, examples=["Budget postponed to next year."])
 
 
-class LineOut(Schema):
+class QuoteLineOut(Schema):
     service_id: int
     name: str
     unit: str
@@ -189,7 +189,7 @@ class TierOut(Schema):
     tier: Tier
     plan_id: int
     plan_name: str
-    lines: list[LineOut]
+    lines: list[QuoteLineOut]
     monthly_total: Decimal = Field(examples=["1234.50"])
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import settings
@@ -46,6 +47,9 @@ def _keep_test_connection() -> Any:
 
 @pytest.fixture
 def world(db: Any) -> World:
+    # Failed-token attempts counted by earlier tests in this process (same address, same minute) must not
+    # turn this run's valid tokens into 429s.
+    cache.clear()
     built = build_world()
     # Real HTTP headers (schemathesis sends its own, empty Authorization unless given one).
     built.extra["tokens"] = {name: {"Authorization": f"Bearer {make_api_token(built.users[name], name='schema')}"}

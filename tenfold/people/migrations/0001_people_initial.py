@@ -230,7 +230,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'deal split',
                 'verbose_name_plural': 'deal splits',
                 'ordering': ['deal', '-share_pct', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('deal', 'employee'), name='people_split_once_per_deal', violation_error_message='This employee already has a share of this deal.'), models.CheckConstraint(condition=models.Q(('share_pct__gt', 0), ('share_pct__lte', 100)), name='people_split_share_range', violation_error_message='A share is more than 0 % and at most 100 %.')],
+                'constraints': [models.UniqueConstraint(fields=('deal', 'employee'), name='people_split_once_per_deal', violation_error_message='This employee already has a share of this deal.'), models.CheckConstraint(condition=models.Q(('share_pct__gt', 0), ('share_pct__lte', 100)), name='people_split_share_range', violation_error_message='A share must be above 0 and at most 100 percent.')],
             },
         ),
         migrations.CreateModel(
