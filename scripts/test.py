@@ -38,7 +38,7 @@ DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 MINUTE = 60
 FUZZ_SECONDS = int(os.environ.get("TENFOLD_FUZZ_SECONDS", "60"))  # the fuzzing gate's time bound
 # The other outside parsers' targets (fuzz/parsers.py), each for this long.
-PARSER_FUZZ_SECONDS = int(os.environ.get("TENFOLD_PARSER_FUZZ_SECONDS", "20"))
+PARSER_FUZZ_SECONDS = int(os.environ.get("TENFOLD_PARSER_FUZZ_SECONDS", "15"))
 PARSER_FUZZ_TARGETS = ("email", "markdown", "csv")
 
 
