@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from tenfold.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineKind
+from tenfold.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, LineKind, Payment, PaymentMethod
 from tenfold.clients.models import Client
 from tenfold.contracts.models import Contract, ContractStatus, ContractType
 from tenfold.core.roles import Role
@@ -33,6 +33,10 @@ PROJECTS = ["Server migration", "Wi-Fi refresh", "Microsoft 365 roll-out", "Fire
             "Backup audit", "Workstation renewal"]
 ISSUES = ["Printer offline", "Password reset", "Slow workstation", "VPN does not connect", "Outlook crashes",
           "New starter set-up", "Shared drive full", "Phishing e-mail reported", "Scanner to e-mail fails"]
+
+
+# Why a past deal was lost (a lost deal always says why).
+LOST_REASONS = ("Price above budget", "Chose another provider", "Project postponed", "Handled in-house")
 
 
 def _aware(day: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -74,6 +78,7 @@ def seed_history(rng: random.Random, months: int = MONTHS) -> dict[str, int]:
     ticket_meta: list[tuple[int, int, datetime, datetime]] = []  # client, technician, opened, resolved
     deals: list[Deal] = []
     contracts: list[Contract] = []
+    won_links: list[tuple[int, str]] = []  # (index in deals, number of the contract it made)
     for index, client in enumerate(clients):
         lines = _current_mrr(client)
         # Clients join over the two years: the first third were there from the start, the others later.
@@ -130,8 +135,10 @@ def seed_history(rng: random.Random, months: int = MONTHS) -> dict[str, int]:
                                   monthly_value=_money(rng.choice((0, 40, 60, 90, 150))),
                                   one_off_value=_money(rng.choice((0, 500, 1200, 2500, 4000))),
                                   close_date=closed.date(), closed_at=closed, source=DealSource.EXISTING_CLIENT,
-                                  outcome_reason="", created_at=closed - timedelta(days=30)))
+                                  outcome_reason="" if won else rng.choice(LOST_REASONS),
+                                  created_at=closed - timedelta(days=30)))
                 if won:
+                    won_links.append((len(deals) - 1, f"PH-{month:%Y%m}-{client.pk:04d}"))
                     contracts.append(Contract(
                         client=client, number=f"PH-{month:%Y%m}-{client.pk:04d}", title=deals[-1].title,
                         type=ContractType.FIXED_PRICE, status=ContractStatus.ENDED, start_date=closed.date(),
@@ -146,6 +153,12 @@ def seed_history(rng: random.Random, months: int = MONTHS) -> dict[str, int]:
                              amount=spec["amount"], tax_rate=Decimal("20.000"))
                  for inv, specs in zip(invoices, line_specs, strict=True) for position, spec in enumerate(specs)]
     InvoiceLine.objects.bulk_create(lines_out, batch_size=1000)
+    # Paid history: the payment behind each paid invoice, so the books agree (paid = the sum of payments).
+    Payment.objects.bulk_create([
+        Payment(client_id=inv.client_id, invoice=inv, received_on=inv.issue_date + timedelta(days=20),
+                amount=inv.total, method=PaymentMethod.TRANSFER, reference=f"HIST-{inv.number}", imported=True,
+                created_at=_aware(inv.issue_date + timedelta(days=20), 9))
+        for inv in saved.values() if inv.total > 0 and inv.issue_date is not None], batch_size=1000)
     Ticket.objects.bulk_create(tickets, batch_size=1000)
     saved_tickets = dict(Ticket.objects.filter(number__in=[t.number for t in tickets]).values_list("number", "pk"))
     entries, surveys = [], []
@@ -170,8 +183,12 @@ def seed_history(rng: random.Random, months: int = MONTHS) -> dict[str, int]:
                                           created_at=resolved))
     TimeEntry.objects.bulk_create(entries, batch_size=1000)
     SurveyResponse.objects.bulk_create(surveys, batch_size=1000)
-    Deal.objects.bulk_create(deals, batch_size=500)
+    # A won deal carries the contract it made (here the finished project's).
     Contract.objects.bulk_create(contracts, batch_size=500)
+    made = dict(Contract.objects.filter(number__in=[number for _i, number in won_links]).values_list("number", "pk"))
+    for position, number in won_links:
+        deals[position].contract_id = made[number]
+    Deal.objects.bulk_create(deals, batch_size=500)
     return {"invoices": len(invoices), "lines": len(lines_out), "tickets": len(tickets), "time_entries": len(entries),
             "surveys": len(surveys), "deals": len(deals), "contracts": len(contracts)}
 

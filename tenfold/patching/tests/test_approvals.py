@@ -237,7 +237,9 @@ def test_install_jobs_once_per_window_then_results_recorded(enrolled: dict[str, 
     assert du_critical.state == "pending_install"
 
 
+@time_machine.travel(datetime(2026, 11, 26, 17, 45, tzinfo=UTC), tick=False)
 def test_a_succeeded_install_job_marks_its_updates_installed(enrolled: dict[str, Any]) -> None:
+    # (on a fixed day: the update is first seen "now", which must come before the window it is installed in)
     device = enrolled["device"]
     du = missing(device, make_update("curl", category="security"))
     make_policy(auto_approve_categories=["security"], auto_approve_after_days=0, window_days=[3],
