@@ -8,17 +8,44 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from tenfold.core.errors import ValidationError
 
 T = TypeVar("T")
 
 
+def _text_problem(value: Any) -> str | None:
+    """Why a text of a request cannot be stored (a NUL, which PostgreSQL refuses, or a lone surrogate, which
+    is not UTF-8), looking into lists and objects; None when it can."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "Text cannot contain NUL characters."
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Text must be valid Unicode (no lone surrogates)."
+    elif isinstance(value, list | tuple):
+        return next((p for p in map(_text_problem, value) if p), None)
+    elif isinstance(value, dict):
+        return next((p for p in map(_text_problem, [*value.keys(), *value.values()]) if p), None)
+    return None
+
+
 class InputSchema(Schema):
-    """Base of every request body: unknown fields are an error, not silently dropped."""
+    """Base of every request body: unknown fields are an error, not silently dropped; text that no database
+    could store (a NUL, a lone surrogate) is refused with a 422 rather than failing at the database (a 500 the
+    schema run found on PostgreSQL)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        problem = _text_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class ErrorOut(Schema):
