@@ -428,17 +428,22 @@ def _quote_action(request: HttpRequest, quote_id: int) -> Any:
 @require_POST
 def quote_addon_add(request: HttpRequest, quote_id: int) -> HttpResponse:
     """Offer an add-on on a draft quote."""
+    return _quote_add(request, quote_id, AddOnForm(request.POST, prefix="addon"), services.quote_addon_add,
+                      _("Add-on added."))
+
+
+def _quote_add(request: HttpRequest, quote_id: int, form: Any, add: Any, done: Any) -> HttpResponse:
+    """Add what the form describes to a draft quote with `add(actor=, quote=, data=)`; back to the quote."""
     quote = _quote_action(request, quote_id)
-    form = AddOnForm(request.POST, prefix="addon")
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     else:
         try:
-            services.quote_addon_add(actor=request.user, quote=quote, data=form.service_data())
+            add(actor=request.user, quote=quote, data=form.service_data())
         except TenfoldError as exc:
             _error_message(request, exc)
         else:
-            messages.success(request, _("Add-on added."))
+            messages.success(request, done)
     return redirect("sales:quote_detail", quote_id=quote.pk)
 
 
@@ -459,18 +464,8 @@ def quote_addon_remove(request: HttpRequest, addon_id: int) -> HttpResponse:
 @require_POST
 def quote_item_add(request: HttpRequest, quote_id: int) -> HttpResponse:
     """Add a one-off line to a draft quote."""
-    quote = _quote_action(request, quote_id)
-    form = ItemForm(request.POST, prefix="item")
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    else:
-        try:
-            services.quote_item_add(actor=request.user, quote=quote, data=form.service_data())
-        except TenfoldError as exc:
-            _error_message(request, exc)
-        else:
-            messages.success(request, _("One-off item added."))
-    return redirect("sales:quote_detail", quote_id=quote.pk)
+    return _quote_add(request, quote_id, ItemForm(request.POST, prefix="item"), services.quote_item_add,
+                      _("One-off item added."))
 
 
 @login_required
