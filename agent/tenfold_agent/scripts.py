@@ -9,13 +9,11 @@ other users could read them); secret values are redacted from the output before 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .process import CancelToken, kill_tree
 from .signing import SCRIPT_PURPOSE, SignatureError, TrustStore
 
 OUTPUT_CAP = 64 * 1024  # what the server keeps of each stream
@@ -150,18 +149,16 @@ def _read_capped(path: Path) -> str:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
-    if sys.platform == "win32":
-        subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)],  # noqa: S603,S607 - the system tool
-                       capture_output=True, check=False)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+    kill_tree(process)
     process.wait()
 
 
-def run_script(payload: Mapping[str, Any], trust: TrustStore, os_family: str) -> ScriptResult:
-    """Verify, then run; a refusal is a failed result whose stderr says why, and nothing ran."""
+def run_script(payload: Mapping[str, Any], trust: TrustStore, os_family: str,
+               token: CancelToken | None = None) -> ScriptResult:
+    """Verify, then run; a refusal is a failed result whose stderr says why, and nothing ran. `token` stops
+    the script (its whole process group is killed): the result is then `cancelled`."""
     started = time.monotonic()
+    token = token or CancelToken()
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
@@ -186,18 +183,23 @@ def run_script(payload: Mapping[str, Any], trust: TrustStore, os_family: str) ->
                 process = subprocess.Popen(  # noqa: S603
                     argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                     start_new_session=sys.platform != "win32")
+                token.attach(process)
                 timed_out = False
                 try:
                     process.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     timed_out = True
                     _kill(process)
+                finally:
+                    token.detach()
             stdout = redact(_read_capped(out_path), secrets)
             stderr = redact(_read_capped(err_path), secrets)
     except ScriptRefused as exc:
         return ScriptResult("failed", None, "", f"refused, nothing was run: {exc}", elapsed())
     except OSError as exc:
         return ScriptResult("failed", None, "", f"could not start the script: {exc}", elapsed())
+    if token.cancelled and process.returncode != 0:
+        return ScriptResult("cancelled", None, stdout, stderr + f"\n[stopped: {token.reason}]", elapsed())
     if timed_out:
         return ScriptResult("timed_out", None, stdout, stderr + f"\n[stopped after the {timeout:.0f} s timeout]",
                             elapsed())

@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
+import shutil
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, actions
 from .checks import CheckRunner
 from .client import (
     AgentClient,
@@ -29,11 +32,14 @@ from .collectors import Collector, get_collector
 from .collectors.updates import UpdatesSchedule
 from .config import AgentConfig, ConfigError, check_server_url
 from .discovery import discover
+from .jobs import JobRunner, QueuedJob, job_result
 from .payload import MAX_BODY_BYTES, MAX_ITEMS, build_checkin
+from .process import CancelToken, cancellable_runner
 from .scripts import run_script
+from .selfupdate import RESTART_EXIT_CODE, handle_update, make_fetch
 from .signing import TRUST_NAME, SignatureError, TrustedKeys, TrustStore
 from .spool import ItemTooLarge, Spool
-from .util import iso, read_json, utcnow, write_json_atomic
+from .util import Runner, iso, read_json, utcnow, write_json_atomic
 from .wire import discovery_wire, inventory_wire, os_wire, posture_wire
 
 log = logging.getLogger("tenfold_agent")
@@ -49,6 +55,11 @@ DEFAULT_CHECK_INTERVAL_S = 300
 MAX_BATCHES_PER_SYNC = 50
 EXIT_OK, EXIT_ERROR, EXIT_CREDENTIAL = 0, 1, 3
 NOT_SUPPORTED = "job type not supported by this agent version"
+# How long stopping the agent waits for a running job before killing it, and a cancel for the kill to land.
+STOP_WAIT_S = 10.0
+CANCEL_WAIT_S = 10.0
+JOB_POLL_S = 5.0
+INTERRUPTED = "the agent stopped while this job ran (a crash or a restart); it was not run again"
 # Inventory fields that change by themselves; they do not make the inventory "changed".
 VOLATILE_HARDWARE = ("uptime_s", "logged_in_users")
 
@@ -145,6 +156,9 @@ class Agent:
         rand: Callable[[], float] = random.random,
         cpu_sample_s: float = 1.0,
         discoverer: Callable[[], Mapping[str, Any]] = discover,
+        commands: Runner | None = None,
+        which: Callable[[str], str | None] = shutil.which,
+        exists: Callable[[str], bool] = os.path.exists,
     ) -> None:
         self.state_dir = state_dir
         self.config = config or AgentConfig.load(state_dir)
@@ -165,6 +179,18 @@ class Agent:
         self.updates = UpdatesSchedule()
         self.max_items = MAX_ITEMS
         self.interval_changed = False
+        # The built-in actions run their commands through this runner; None: real, killable processes.
+        self.commands = commands
+        self.which = which
+        self.exists = exists
+        # The check-in loop and the job runner's thread both touch the state, the policy and the checks.
+        self.lock = threading.RLock()
+        # Set by a successful `agent_update`: the loop ends with RESTART_EXIT_CODE, the supervisor starts the
+        # new version. `release_fetch` downloads a release (tests inject their own).
+        self.restart_requested = False
+        self.release_fetch: Callable[[str], bytes] | None = None
+        self.jobs = JobRunner(self.spool, self.execute_job, lambda kind: kind in JOB_KINDS and JOB_KINDS[kind].long)
+        self.report_interrupted_jobs()
         try:
             self.trust = TrustStore.load(state_dir, self.config.signing_keys)
         except SignatureError as exc:
@@ -176,13 +202,14 @@ class Agent:
     def collect(self, force_inventory: bool = False) -> None:
         """Heartbeat, metrics, due checks, inventory when changed or stale, posture when due."""
         now = self.clock()
-        self._guard("heartbeat", lambda: self.spool.put_heartbeat({"uptime_s": self._uptime()}))
-        self._guard("metrics", lambda: self.spool.put("metrics", self.collector.metrics()))
-        self.run_due_checks(now)
-        self._guard("inventory", lambda: self.maybe_inventory(now, force=force_inventory))
-        self._guard("posture", lambda: self.maybe_posture(now))
-        self._guard("discovery", lambda: self.maybe_discovery(now))
-        self._guard("updates", lambda: self.updates.maybe_spool(self, now))
+        with self.lock:
+            self._guard("heartbeat", lambda: self.spool.put_heartbeat({"uptime_s": self._uptime()}))
+            self._guard("metrics", lambda: self.spool.put("metrics", self.collector.metrics()))
+            self.run_due_checks(now)
+            self._guard("inventory", lambda: self.maybe_inventory(now, force=force_inventory))
+            self._guard("posture", lambda: self.maybe_posture(now))
+            self._guard("discovery", lambda: self.maybe_discovery(now))
+            self._guard("updates", lambda: self.updates.maybe_spool(self, now))
 
     def _uptime(self) -> int:
         uptime = getattr(self.collector, "uptime_s", None)
@@ -204,21 +231,23 @@ class Agent:
 
     def run_due_checks(self, now: float, everything: bool = False) -> int:
         """Evaluate the checks whose interval has passed and spool their results; returns how many ran."""
-        due = []
-        for check in self.policy_checks():
-            key = str(check["id"])
-            if everything or now >= self.check_due.get(key, 0):
-                due.append(check)
-                interval = check.get("interval") or DEFAULT_CHECK_INTERVAL_S
-                self.check_due[key] = now + max(10, float(interval))
-        for outcome in self.checks.run_many(due):
-            self._guard("check result", lambda o=outcome: self.spool.put("check_result", o))  # type: ignore[misc]
-        return len(due)
+        with self.lock:
+            due = []
+            for check in self.policy_checks():
+                key = str(check["id"])
+                if everything or now >= self.check_due.get(key, 0):
+                    due.append(check)
+                    interval = check.get("interval") or DEFAULT_CHECK_INTERVAL_S
+                    self.check_due[key] = now + max(10, float(interval))
+            for outcome in self.checks.run_many(due):
+                self._guard("check result", lambda o=outcome: self.spool.put("check_result", o))  # type: ignore[misc]
+            return len(due)
 
     def next_check_due(self) -> float | None:
         """When the next check is due, or None without checks."""
         # A check never run yet (a new policy) is due at once.
-        times = [self.check_due.get(str(c["id"]), 0.0) for c in self.policy_checks()]
+        with self.lock:
+            times = [self.check_due.get(str(c["id"]), 0.0) for c in self.policy_checks()]
         return min(times) if times else None
 
     def maybe_inventory(self, now: float, force: bool = False) -> int | None:
@@ -351,9 +380,10 @@ class Agent:
             self.config.save(self.state_dir)
         policy = answer.get("policy")
         if isinstance(policy, dict) and policy.get("version"):
-            self.policy = policy
-            write_json_atomic(self.state_dir / POLICY_NAME, policy)
-            self.check_due = {}
+            with self.lock:
+                self.policy = policy
+                write_json_atomic(self.state_dir / POLICY_NAME, policy)
+                self.check_due = {}
             log.info("policy %s applied (%d checks)", policy.get("version"), len(self.policy_checks()))
         keys = answer.get("signing_keys")
         if isinstance(keys, dict):
@@ -383,40 +413,72 @@ class Agent:
             self.trust.save()
 
     def handle_job(self, job: Mapping[str, Any]) -> None:
-        """Run a built-in job or a signed script, or answer that its type is not supported; a job is handled
-        once."""
+        """Queue a job for the job runner, or answer at once a `cancel_job` or a kind this agent does not
+        know; a job id is handled once, even across a restart."""
         job_id = job.get("id", job.get("job_id"))
         job_type = str(job.get("kind") or job.get("type") or job.get("action") or "")
-        if job_id is None or self.spool.job_seen(str(job_id)):
+        if job_id is None or self.spool.job_seen(str(job_id)) or self.jobs.knows(str(job_id)):
             return
-        if job_type == "run_script":
-            payload = job.get("payload")
-            # Recorded before it runs: a crash mid-script must not run it a second time.
-            self.spool.job_record(str(job_id), job_type, "running")
-            os_family = os_wire(self.collector.os_info())["family"]
-            result = run_script(payload if isinstance(payload, Mapping) else {}, self.trust, os_family)
-            if result.status == "failed" and result.exit_code is None:
-                log.warning("job %s (script) not run: %s", job_id, result.stderr)
-            else:
-                log.info("job %s (script) %s, exit code %s", job_id, result.status, result.exit_code)
-            self.spool.put("job_result", result.as_job_result(job_id))
-            self.spool.job_record(str(job_id), job_type, result.status)
-            return
-        start = time.monotonic()
-        status, stdout, stderr = "failed", "", NOT_SUPPORTED
-        if job_type == "collect_inventory_now":
-            seq = self.maybe_inventory(self.clock(), force=True)
-            status, stdout, stderr = "succeeded", f"inventory collected (seq {seq})", ""
-        elif job_type == "run_checks_now":
-            count = self.run_due_checks(self.clock(), everything=True)
-            status, stdout, stderr = "succeeded", f"{count} check(s) evaluated", ""
+        queued = QueuedJob(job_id, job_type, job.get("payload"))
+        if job_type == "cancel_job":
+            # Not queued: it must reach the job it cancels, which may be the one running.
+            self._answer_now(queued, self.cancel_job)
+        elif job_type in JOB_KINDS:
+            self.jobs.submit(queued)
         else:
             log.warning("job %s of type %r refused: %s", job_id, job_type, NOT_SUPPORTED)
-        self.spool.put("job_result", {
-            "job_id": job_id, "status": status, "exit_code": 0 if status == "succeeded" else None,
-            "stdout": stdout, "stderr": stderr, "duration_ms": int((time.monotonic() - start) * 1000),
-        })
-        self.spool.job_record(str(job_id), job_type, status)
+            self._answer_now(queued, lambda _job: actions.Outcome("failed", None, "", NOT_SUPPORTED))
+
+    def _answer_now(self, job: QueuedJob, handler: Callable[[QueuedJob], actions.Outcome]) -> None:
+        self.spool.job_record(job.key, job.kind, "running")
+        start = time.monotonic()
+        try:
+            outcome = handler(job)
+        except actions.PayloadError as exc:
+            outcome = actions.Outcome("failed", None, "", f"refused, nothing was run: {exc}")
+        self.spool.put("job_result", job_result(job.wire_id, outcome, int((time.monotonic() - start) * 1000)))
+        self.spool.job_record(job.key, job.kind, outcome.status)
+
+    def cancel_job(self, job: QueuedJob) -> actions.Outcome:
+        """`cancel_job` `{"job_id": N}`: drop job N from the queue, or kill its process while it runs; job N
+        then reports `cancelled`."""
+        payload = actions._only_keys(job.payload, ("job_id",))
+        target = payload.get("job_id")
+        if isinstance(target, bool) or not isinstance(target, int) or target < 1:
+            raise actions.PayloadError("job_id must be the id of a job (a whole number from 1)")
+        what, victim = self.jobs.cancel(str(target))
+        if what == "dropped" and victim is not None:
+            outcome = actions.Outcome("cancelled", None, "", f"cancelled by job {job.wire_id} before it started")
+            self.spool.put("job_result", job_result(victim.wire_id, outcome, 0))
+            self.spool.job_record(victim.key, victim.kind, "cancelled")
+            log.info("job %s (%s) cancelled before it started", victim.key, victim.kind)
+            return actions.Outcome("succeeded", 0, f"job {target} was waiting: removed, it will not run", "")
+        if what == "running":
+            ended = self.jobs.wait_finished(str(target), CANCEL_WAIT_S)
+            log.info("job %s cancelled while it ran", target)
+            return actions.Outcome("succeeded", 0, f"job {target} was running: its process was stopped"
+                                   + ("" if ended else " (it has not reported yet)"), "")
+        return actions.Outcome("failed", None, "", f"job {target} is not running on this device")
+
+    def execute_job(self, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+        """Run one job on the job runner's thread (its kind is one of `JOB_KINDS`)."""
+        return JOB_KINDS[job.kind].handler(self, job, token)
+
+    def host(self, token: CancelToken) -> actions.Host:
+        """This device for the built-in actions: its OS family, and commands that `token` can stop."""
+        family = os_wire(self.collector.os_info())["family"]
+        run = self.commands or cancellable_runner(token)
+        return actions.Host(family=family, run=run, which=self.which, clock=self.clock, exists=self.exists,
+                            token=token)
+
+    def report_interrupted_jobs(self) -> None:
+        """A job recorded as running when the agent starts was interrupted (a crash, a restart): report it
+        failed, so that the server does not wait for it forever."""
+        for key, job_type in self.spool.jobs_with_status("running"):
+            if key.isdigit() and int(key) >= 1:
+                self.spool.put("job_result", job_result(int(key), actions.Outcome("failed", None, "", INTERRUPTED), 0))
+            self.spool.job_record(key, job_type, "failed")
+            log.warning("job %s (%s) was interrupted by the agent stopping: reported failed", key, job_type)
 
     # --- the loop ---------------------------------------------------------------------------------
     def interval_with_jitter(self) -> float:
@@ -465,19 +527,109 @@ class Agent:
                     next_sync = self.clock() + backoff_delay(failures, self.rand)
                     failures += 1
                 if once:
+                    if outcome.ok and self.jobs.busy():
+                        # One run: the jobs of the answer run to the end, and their results go out now.
+                        self.jobs.wait_idle()
+                        outcome = self.sync()
                     return EXIT_OK if outcome.ok else EXIT_ERROR
+            if self.restart_requested:
+                log.info("agent updated: exiting with %d so that the new version starts", RESTART_EXIT_CODE)
+                return RESTART_EXIT_CODE
             wake = min(t for t in (next_collect, next_sync, self.next_check_due()) if t is not None)
+            if self.jobs.busy():
+                # A job runs on its own thread: look now and then whether it asked for a restart.
+                wake = min(wake, self.clock() + JOB_POLL_S)
             if self.wait(max(0.0, wake - self.clock())):
                 log.info("stop requested")
                 return EXIT_OK
 
     def save_state(self) -> None:
         """Persist the loop's bookkeeping (last inventory, posture, check-in, errors)."""
-        write_json_atomic(self.state_dir / STATE_NAME, self.state)
+        with self.lock:
+            write_json_atomic(self.state_dir / STATE_NAME, dict(self.state))
 
-    def close(self) -> None:
-        """Close the spool."""
+    def close(self, job_wait_s: float = STOP_WAIT_S) -> None:
+        """Stop the job runner (a running job gets `job_wait_s` seconds, then its process is killed) and close
+        the spool."""
+        self.jobs.stop(job_wait_s)
         self.spool.close()
+
+
+# --- the job kinds --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """How the job runner runs one kind of job; a long one reports `running` when it starts."""
+
+    handler: Callable[[Agent, QueuedJob, CancelToken], actions.Outcome]
+    long: bool = False
+
+
+def _run_script(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+    payload = job.payload if isinstance(job.payload, Mapping) else {}
+    os_family = os_wire(agent.collector.os_info())["family"]
+    result = run_script(payload, agent.trust, os_family, token)
+    return actions.Outcome(result.status, result.exit_code, result.stdout, result.stderr)
+
+
+def _collect_inventory_now(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+    with agent.lock:
+        seq = agent.maybe_inventory(agent.clock(), force=True)
+    return actions.Outcome("succeeded", 0, f"inventory collected (seq {seq})", "")
+
+
+def _run_checks_now(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+    count = agent.run_due_checks(agent.clock(), everything=True)
+    return actions.Outcome("succeeded", 0, f"{count} check(s) evaluated", "")
+
+
+def _restart_service(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+    return actions.restart_service(job.payload, agent.host(token))
+
+
+def _reboot(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+    return actions.reboot(job.payload, agent.host(token))
+
+
+def _install_updates(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+    outcome = actions.install_updates(job.payload, agent.host(token))
+    # A fresh list of updates, so the server sees what is installed now (even after a failure). Not under the
+    # agent's lock: a Windows Update search takes minutes, and the check-in loop must go on meanwhile.
+    agent._guard("updates", lambda: agent.updates.maybe_spool(agent, agent.clock(), force=True))
+    return outcome
+
+
+def _uninstall_software(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+    outcome = actions.uninstall_software(job.payload, agent.host(token))
+    if outcome.exit_code is not None:  # the command ran: the software list has changed, or says why not
+        with agent.lock:
+            seq = agent.maybe_inventory(agent.clock(), force=True)
+        outcome.stdout = f"{outcome.stdout.rstrip()}\ninventory collected (seq {seq})".lstrip("\n")
+    return outcome
+
+
+def _agent_update(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
+    fetch = agent.release_fetch or make_fetch(agent.config.server_url, agent.config.credential,
+                                              verify_tls=agent.config.verify_tls, ca_file=agent.config.ca_file)
+    payload = job.payload if isinstance(job.payload, Mapping) else {}
+    result = handle_update(payload, trust=agent.trust, fetch=fetch, state_dir=agent.state_dir)
+    if result["status"] == "succeeded":
+        agent.restart_requested = True
+    return actions.Outcome(str(result["status"]), result["exit_code"], str(result["stdout"]), str(result["stderr"]))
+
+
+# kind -> how it runs. `cancel_job` is not here: it is answered at once by `Agent.cancel_job`.
+JOB_KINDS: dict[str, JobKind] = {
+    "run_script": JobKind(_run_script, long=True),
+    "collect_inventory_now": JobKind(_collect_inventory_now),
+    "run_checks_now": JobKind(_run_checks_now),
+    "restart_service": JobKind(_restart_service, long=True),
+    "reboot": JobKind(_reboot),
+    "install_updates": JobKind(_install_updates, long=True),
+    "uninstall_software": JobKind(_uninstall_software, long=True),
+    "agent_update": JobKind(_agent_update, long=True),
+}
 
 
 def _sleep(seconds: float) -> bool:

@@ -10,13 +10,15 @@ next heartbeat can report it.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .util import iso, log, utcnow
 
@@ -51,6 +53,19 @@ CREATE TABLE IF NOT EXISTS jobs (
     status TEXT NOT NULL
 );
 """
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(method: Callable[P, R]) -> Callable[P, R]:
+    # The check-in loop and the job runner's thread share one connection: one call at a time.
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._lock:  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+    return wrapper
 
 
 class ItemTooLarge(ValueError):
@@ -98,12 +113,14 @@ class Spool:
         self.clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: every write below opens its own explicit transaction.
-        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
 
     # --- writing --------------------------------------------------------------------------------
+    @_locked
     def put(self, kind: str, data: dict[str, Any], at: str | None = None) -> int:
         """Append an item durably and return its sequence number; may drop older, less important items."""
         if kind not in KINDS:
@@ -111,6 +128,7 @@ class Spool:
         with self._transaction():
             return self._insert(kind, data, at)
 
+    @_locked
     def put_heartbeat(self, data: dict[str, Any], at: str | None = None) -> int:
         """Append a heartbeat that carries (as `dropped`) the count of items dropped since the last one."""
         with self._transaction():
@@ -176,6 +194,7 @@ class Spool:
         return count
 
     # --- reading and acknowledging -----------------------------------------------------------------
+    @_locked
     def pending(self, limit: int = 500, max_bytes: int = MIB) -> list[SpoolItem]:
         """The oldest items, at most `limit` of them and at most `max_bytes` of encoded JSON with separators."""
         out: list[SpoolItem] = []
@@ -190,6 +209,7 @@ class Spool:
         cursor.close()
         return out
 
+    @_locked
     def ack(self, ack_seq: int) -> int:
         """Delete every item whose seq is at or below `ack_seq` (the server has committed them)."""
         with self._transaction():
@@ -218,6 +238,7 @@ class Spool:
             )
         self._set_meta("last_seq", seq)
 
+    @_locked
     def discard(self, seqs: Iterable[int]) -> int:
         """Remove items the server rejected by name (counted as `rejected`, reported like dropped ones)."""
         wanted = sorted(set(seqs))
@@ -230,10 +251,12 @@ class Spool:
             return self._drop(rows, reason="rejected")
 
     # --- jobs seen (so a job delivered twice runs once) ---------------------------------------------
+    @_locked
     def job_seen(self, job_id: str) -> bool:
         """True when this job was already received."""
         return self._db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job_id,)).fetchone() is not None
 
+    @_locked
     def job_record(self, job_id: str, job_type: str, status: str) -> None:
         """Remember a received job and what became of it."""
         with self._transaction():
@@ -243,24 +266,36 @@ class Spool:
                 (job_id, self.clock(), job_type, status),
             )
 
+    @_locked
+    def jobs_with_status(self, status: str) -> list[tuple[str, str]]:
+        """`(job_id, type)` of the received jobs whose last recorded status is `status`."""
+        rows = self._db.execute("SELECT job_id, type FROM jobs WHERE status = ? ORDER BY received, job_id",
+                                (status,)).fetchall()
+        return [(str(job_id), str(job_type)) for job_id, job_type in rows]
+
     # --- figures ----------------------------------------------------------------------------------
+    @_locked
     def last_seq(self) -> int:
         """The highest sequence number ever assigned."""
         return self._meta("last_seq")
 
+    @_locked
     def count(self) -> int:
         """How many items are waiting."""
         return int(self._db.execute("SELECT COUNT(*) FROM items").fetchone()[0])
 
+    @_locked
     def total_bytes(self) -> int:
         """The encoded size of all waiting items."""
         return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM items").fetchone()[0])
 
+    @_locked
     def oldest_created(self) -> float | None:
         """When the oldest waiting item was spooled (epoch seconds), or None."""
         row = self._db.execute("SELECT MIN(created) FROM items").fetchone()
         return None if row[0] is None else float(row[0])
 
+    @_locked
     def dropped(self) -> dict[str, int]:
         """Counts of dropped and rejected items per kind since the spool was created (`dropped:metrics`…)."""
         rows = self._db.execute(
@@ -268,10 +303,12 @@ class Spool:
         ).fetchall()
         return {str(k): int(v) for k, v in rows}
 
+    @_locked
     def unreported_dropped(self) -> int:
         """Dropped items not yet carried by a heartbeat."""
         return self._meta("dropped_unreported")
 
+    @_locked
     def close(self) -> None:
         """Close the database."""
         self._db.close()

@@ -21,6 +21,9 @@ def test_systemd_unit() -> None:
     assert service["RestartPreventExitStatus"] == str(EXIT_CREDENTIAL)
     assert service["Environment"] == "TENFOLD_AGENT_STATE_DIR=/var/lib/tenfold-agent"
     assert "/var/lib/tenfold-agent" in service["ReadWritePaths"]
+    # Installing updates and agent releases writes the system: a read-only /usr would make every install fail.
+    assert "ProtectSystem" not in service
+    assert service["Restart"] == "on-failure"  # exit 75 after an agent update restarts into the new version
 
 
 def test_launchd_plist() -> None:

@@ -251,6 +251,7 @@ def test_the_agent_takes_key_updates_from_the_answer_before_running_its_jobs(tmp
     server.next_answer = {"signing_keys": {"keys": [old.entry(), old.endorse(new)], "revoked": []},
                           "jobs": [{"id": 31, "kind": "run_script", "payload": payload(new, marker_script(marker))}]}
     assert agent.sync().ok
+    assert agent.jobs.wait_idle(30)
     agent.spool.put_heartbeat({"uptime_s": 1})
     assert agent.sync().ok
     results = {i["data"]["job_id"]: i["data"] for i in server.applied if i["kind"] == "job_result"}

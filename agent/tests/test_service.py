@@ -158,7 +158,16 @@ def test_jobs_builtins_and_refusals(tmp_path: Path, server: ProtocolServer) -> N
         {"id": 15, "kind": "format_disk", "payload": {}},  # a type this agent does not know
     ]}
     assert agent.sync().ok
+    assert agent.jobs.wait_idle(30)  # the jobs run on the job runner's thread
+    agent.spool.put_heartbeat({"uptime_s": 1})
+    assert agent.sync().ok
     results = {i["data"]["job_id"]: i["data"] for i in server.applied if i["kind"] == "job_result"}
+    statuses = [(i["data"]["job_id"], i["data"]["status"]) for i in server.applied if i["kind"] == "job_result"]
+    # the unknown kind is answered at once (beside the runner); the others in the order received, one at a
+    # time, a script first reporting "running"
+    assert [s for s in statuses if s[0] != 15] == [(12, "succeeded"), (13, "succeeded"), (14, "running"),
+                                                   (14, "failed")]
+    assert [s for s in statuses if s[0] == 15] == [(15, "failed")]
     assert results[12]["status"] == "succeeded" and results[12]["stdout"].startswith("inventory collected")
     assert results[13] == {"job_id": 13, "status": "succeeded", "exit_code": 0, "stdout": "2 check(s) evaluated",
                            "stderr": "", "duration_ms": results[13]["duration_ms"]}
@@ -173,7 +182,9 @@ def test_jobs_builtins_and_refusals(tmp_path: Path, server: ProtocolServer) -> N
     server.next_answer = {"jobs": [{"id": 12, "type": "collect_inventory_now"}, {"id": 14, "type": "run_script"}]}
     agent.spool.put_heartbeat({"uptime_s": 1})
     assert agent.sync().ok
-    assert sum(1 for i in server.applied if i["kind"] == "job_result") == 4
+    assert not agent.jobs.busy()
+    assert sum(1 for i in server.applied if i["kind"] == "job_result") == 5
+    agent.close()
 
 
 def test_credential_rotation_and_interval_from_the_answer(tmp_path: Path, server: ProtocolServer) -> None:

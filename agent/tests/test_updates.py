@@ -27,6 +27,7 @@ from tenfold_agent.collectors.updates import (
     parse_windows_update,
     parse_winget_upgrade,
     parse_zypper_xml,
+    updates_interval,
     updates_wire,
 )
 from tenfold_agent.payload import build_checkin
@@ -249,7 +250,7 @@ def test_schedule_spools_at_start_then_only_when_due_and_changed(tmp_path: Path)
         spool = Spool(tmp_path / "spool.sqlite3")
 
         def collectors_policy(self) -> dict[str, Any]:
-            return {"updates_hours": 2}
+            return {"updates_interval": 2 * 3600}
 
         def save_state(self) -> None:
             pass
@@ -272,6 +273,16 @@ def test_schedule_spools_at_start_then_only_when_due_and_changed(tmp_path: Path)
     body = build_checkin(items, agent_version="0.1.0", policy_version="", sent_at="2026-11-26T16:01:00Z").body
     assert strict_errors("/agent/v1/checkin", body) is None
     agent.spool.close()
+
+
+def test_the_interval_comes_from_the_policy_within_its_bounds() -> None:
+    assert updates_interval({}) == 6 * 3600
+    assert updates_interval({"updates_interval": 3600}) == 3600
+    assert updates_interval({"updates_interval": 60}) == 900  # below 15 minutes: 15 minutes
+    assert updates_interval({"updates_interval": 30 * 24 * 3600}) == 7 * 24 * 3600
+    assert updates_interval({"updates_interval": True}) == 6 * 3600
+    assert updates_interval({"updates_interval": "3600"}) == 6 * 3600
+    assert updates_interval({"updates_hours": 2}) == 6 * 3600  # the old key is not read any more
 
 
 def test_a_fake_collector_lists_nothing(tmp_path: Path) -> None:

@@ -203,7 +203,10 @@ def target_of(check_type: str, params: dict[str, Any]) -> str:
 DEFAULT_COLLECTORS: dict[str, Any] = {"inventory_hours": 24, "backup_tools": [], "network_discovery": False}
 BACKUP_TOOLS = ("restic", "windows_server_backup", "veeam", "time_machine")
 COLLECTOR_KEYS = ("inventory_hours", "backup_tools", "network_discovery", "antivirus", "os_updates",
-                  "backup_max_age_hours")
+                  "backup_max_age_hours", "updates_interval")
+# How often the agent lists available updates (seconds); without a setting it lists them every 6 hours.
+MIN_UPDATES_INTERVAL_S = 900
+MAX_UPDATES_INTERVAL_S = 7 * 24 * 3600
 
 
 def clean_collectors(value: Any) -> dict[str, Any]:
@@ -223,6 +226,15 @@ def clean_collectors(value: Any) -> dict[str, Any]:
                 errors[f"collectors.{key}"] = [str(_("Enter a whole number of hours between 1 and 744."))]
             else:
                 clean[key] = item
+    if "updates_interval" in value and value["updates_interval"] is not None:
+        item = value["updates_interval"]
+        if isinstance(item, bool) or not isinstance(item, int) or not (
+                MIN_UPDATES_INTERVAL_S <= item <= MAX_UPDATES_INTERVAL_S):
+            errors["collectors.updates_interval"] = [str(_(
+                "Enter a whole number of seconds between %(low)s (15 minutes) and %(high)s (7 days).")
+                % {"low": MIN_UPDATES_INTERVAL_S, "high": MAX_UPDATES_INTERVAL_S})]
+        else:
+            clean["updates_interval"] = item
     for key in ("network_discovery", "antivirus", "os_updates"):
         if key in value and value[key] is not None:
             if not isinstance(value[key], bool):

@@ -27,6 +27,10 @@ class CollectorsMixin(forms.Form):
     backup_max_age_hours = forms.IntegerField(label=_("Backup older than (hours) is stale"), required=False,
                                               min_value=1, max_value=744)
     network_discovery = forms.ChoiceField(label=_("Network discovery"), choices=INHERIT, required=False)
+    # Bounds are the service's, so that its message shows beside the field.
+    updates_interval = forms.IntegerField(
+        label=_("List available updates every (seconds)"), required=False,
+        help_text=_("From 900 (15 minutes) to 604800 (7 days); empty inherits (6 hours without any setting)."))
     antivirus = forms.ChoiceField(label=_("Antivirus posture"), choices=INHERIT, required=False)
     os_updates = forms.ChoiceField(label=_("OS updates posture"), choices=INHERIT, required=False)
 
@@ -38,7 +42,7 @@ class CollectorsMixin(forms.Form):
     def collectors_data(self) -> dict[str, Any]:
         data = self.cleaned_data
         collectors: dict[str, Any] = {}
-        for key in ("inventory_hours", "backup_max_age_hours"):
+        for key in ("inventory_hours", "backup_max_age_hours", "updates_interval"):
             if data.get(key) is not None:
                 collectors[key] = data[key]
         if data.get("backup_tools"):

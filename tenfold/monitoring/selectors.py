@@ -155,7 +155,7 @@ class Compliance:
 
 
 def _collector_meets(required: Any, actual: Any, key: str) -> bool:
-    if key in ("inventory_hours", "backup_max_age_hours"):
+    if key in ("inventory_hours", "backup_max_age_hours", "updates_interval"):
         return actual is not None and actual <= required
     if key == "backup_tools":
         return bool(actual) or not required

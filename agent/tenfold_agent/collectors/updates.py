@@ -29,7 +29,10 @@ SOURCES = ("apt", "dnf", "zypper", "brew", "windows_update", "winget", "software
 CATEGORIES = ("security", "critical", "bugfix", "feature", "driver", "application")
 SEVERITIES = ("critical", "important", "moderate", "low")
 MAX_UPDATES = 5000
-DEFAULT_UPDATES_HOURS = 6
+# How often the updates are listed: the policy's collectors `updates_interval` (seconds), within these bounds.
+DEFAULT_UPDATES_INTERVAL_S = 6 * 3600
+MIN_UPDATES_INTERVAL_S = 900
+MAX_UPDATES_INTERVAL_S = 7 * 24 * 3600
 # An unchanged snapshot is sent again once a day, so the server knows the device still lists its updates.
 RESEND_UNCHANGED_S = 24 * 3600
 
@@ -505,16 +508,25 @@ def snapshot_digest(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def updates_interval(collectors: Mapping[str, Any]) -> float:
+    """The seconds between two listings: the collectors' `updates_interval` (15 minutes to 7 days; the server
+    validates it, a value out of bounds is brought within them), 6 hours by default."""
+    value = collectors.get("updates_interval")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return float(DEFAULT_UPDATES_INTERVAL_S)
+    return float(min(max(value, MIN_UPDATES_INTERVAL_S), MAX_UPDATES_INTERVAL_S))
+
+
 class UpdatesSchedule:
-    """When the agent lists updates: at start, then every `updates_hours` of the policy's collectors (6 by
-    default); the snapshot is spooled when it changed, or unchanged once a day."""
+    """When the agent lists updates: at start, then every `updates_interval` seconds of the policy's collectors
+    (6 hours by default); the snapshot is spooled when it changed, or unchanged once a day."""
 
     def __init__(self, which: Callable[[str], str | None] = shutil.which) -> None:
         self.looked_at: float | None = None  # None: not yet in this process, so the first collection lists
         self.which = which
 
-    def due(self, now: float, hours: float) -> bool:
-        return self.looked_at is None or now - self.looked_at >= hours * 3600 or now < self.looked_at
+    def due(self, now: float, interval_s: float) -> bool:
+        return self.looked_at is None or now - self.looked_at >= interval_s or now < self.looked_at
 
     def maybe_spool(self, agent: Any, now: float, force: bool = False) -> int | None:
         """List and spool the updates when due; returns the item's seq, or None (not due, unchanged, or a
@@ -522,8 +534,7 @@ class UpdatesSchedule:
         family = _known_family(agent.collector)
         if family is None:
             return None
-        hours = agent.collectors_policy().get("updates_hours") or DEFAULT_UPDATES_HOURS
-        if not force and not self.due(now, float(hours)):
+        if not force and not self.due(now, updates_interval(agent.collectors_policy())):
             return None
         self.looked_at = now
         snap = list_updates(family, agent.collector.runner, self.which)

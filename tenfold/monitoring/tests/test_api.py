@@ -10,6 +10,7 @@ from django.test import Client as HttpClient
 from tenfold.accounts.testing import bearer, make_api_token, make_staff
 from tenfold.core.models import AuditEntry
 from tenfold.monitoring.models import Alert, CheckDefinition, MaintenanceWindow, Policy, PolicyScope
+from tenfold.monitoring.policies import effective_policy
 from tenfold.monitoring.tests.factories import make_check, make_client, make_device, make_policy
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +146,34 @@ def test_device_effective_policy_and_baseline_endpoints() -> None:
     assert (cpu["check_id"], cpu["scope"], len(cpu["replaces"])) == (override.pk, "device", 1)
     assert len(effective["version"]) == 64
     assert bad_tier.status_code == 422
+
+
+@pytest.mark.parametrize("value", [899, 604801, 0, -900, 3600.5, "3600", True])
+def test_an_updates_interval_out_of_bounds_is_refused_and_nothing_written(value) -> None:
+    # given an admin token
+    headers = auth()
+    audits = AuditEntry.objects.count()
+    # when a policy sets how often the agent lists updates to a value out of 15 minutes .. 7 days
+    response = call("post", "/api/v1/policies", headers, {"name": "Patching", "scope": "global",
+                                                          "collectors": {"updates_interval": value}})
+    # then
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"collectors.updates_interval": [
+        "Enter a whole number of seconds between 900 (15 minutes) and 604800 (7 days)."]}
+    assert not Policy.objects.filter(name="Patching").exists()
+    assert AuditEntry.objects.count() == audits
+
+
+@pytest.mark.parametrize("value", [900, 3600, 604800])
+def test_an_updates_interval_within_bounds_reaches_the_effective_policy(value) -> None:
+    # given a client's device
+    client = make_client()
+    device = make_device(client)
+    # when a client policy sets the updates interval
+    response = call("post", "/api/v1/policies", auth(), {"name": "Patching", "scope": "client",
+                                                         "client_id": client.pk,
+                                                         "collectors": {"updates_interval": value}})
+    # then the policy keeps it and the device's effective policy (what the agent receives) carries it
+    assert response.status_code == 201
+    assert response.json()["collectors"] == {"updates_interval": value}
+    assert effective_policy(device).collectors["updates_interval"] == value

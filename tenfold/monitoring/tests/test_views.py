@@ -198,3 +198,20 @@ def test_client_page_loads_the_baseline_fragment() -> None:
     http, _user = logged_in()
     page = http.get(f"/clients/{client.pk}/").content.decode()
     assert f'hx-get="/monitoring/clients/{client.pk}/baseline/"' in page
+
+
+def test_policy_form_sets_the_updates_interval_and_shows_the_bounds_beside_the_field() -> None:
+    # given a service manager and a client
+    client = make_client()
+    http, _user = logged_in("service_manager")
+    form = {"name": "Patching", "scope": "client", "client": client.pk, "enabled": "on"}
+    # when the interval is below 15 minutes, then within the bounds
+    refused = http.post("/monitoring/policies/new/", {**form, "updates_interval": "600"})
+    written_before = Policy.objects.filter(name="Patching").exists()
+    accepted = http.post("/monitoring/policies/new/", {**form, "updates_interval": "7200"})
+    # then the first shows the service's message beside the field and writes nothing, the second is kept
+    assert refused.status_code == 200
+    assert "Enter a whole number of seconds between 900 (15 minutes) and 604800 (7 days)." in refused.content.decode()
+    assert written_before is False
+    assert accepted.status_code == 302
+    assert Policy.objects.get(name="Patching").collectors == {"updates_interval": 7200}
