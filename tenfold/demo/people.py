@@ -1,4 +1,5 @@
-"""Demo people: the staff as employees with their teams and managers, a technicians' plan and a sales plan, last
+"""Demo people: the staff as employees with their teams and managers, training targets per plan role (hours and
+certifications), a technicians' plan and a sales plan, last
 quarter's peer reviews (enough reviewers for scores to show), trainings, and last quarter's statements (one
 locked)."""
 
@@ -26,6 +27,9 @@ EMPLOYEES = {
     "sales2": ("Sales", "owner", "salesperson", "36000"),
 }
 
+# plan role → (training hours a year, valid certifications to hold)
+TARGETS = [("technician", "40", 1), ("service_manager", "24", 1), ("salesperson", "16", 0)]
+
 TRAININGS = [
     ("tech", "training", "Windows Server 2025 administration", "Microsoft Learn", "14"),
     ("tech", "certification", "Microsoft 365 Endpoint Administrator", "Microsoft", "20"),
@@ -48,8 +52,8 @@ def seed_people(rng: random.Random, staff: dict[str, Any]) -> int:
             "manager_id": employees[manager].pk if manager else None, "plan_role": plan_role,
             "base_pay": Decimal(pay), "start_date": date(2021 + len(employees) % 4, 1 + len(employees), 1),
             "active": True})
-    services.role_target_set(actor=owner, plan_role="technician", hours=Decimal("40"))
-    services.role_target_set(actor=owner, plan_role="salesperson", hours=Decimal("16"))
+    for plan_role, hours, certifications in TARGETS:
+        services.role_target_set(actor=owner, plan_role=plan_role, hours=Decimal(hours), certifications=certifications)
 
     year_start = date(quarter.start.year, 1, 1)
     techs = services.plan_create(actor=owner, data={

@@ -39,6 +39,7 @@ class PayLine:
     segment: Period
     amount: Decimal
     records: list[dict[str, str]] = field(default_factory=list)
+    plan_id: int | None = None
 
 
 def _money(value: Decimal) -> str:
@@ -115,14 +116,14 @@ def evaluate_rule(rule: PlanRule, employee: Employee, quarter: Period, segment: 
         deals = sorted({line.deal_id for line in lines})
         value_text = _("%(base)s from %(n)s deals") % {"base": _money(base), "n": len(deals)}
         return PayLine(rule.plan.name, rule.label, rule.kind, rule.measure, base.quantize(CENT, ROUND_HALF_UP),
-                       value_text, rule_text, segment, amount, [deal_link(d) for d in deals])
+                       value_text, rule_text, segment, amount, [deal_link(d) for d in deals], rule.plan_id)
     if rule.measure not in cache:
         cache[rule.measure] = measure(rule.measure, employee, quarter)
     measured = cache[rule.measure]
     full, rule_text = _bonus(rule, measured.value)
     amount = _clamp(full * fraction, rule, fraction).quantize(CENT, rounding=ROUND_HALF_UP)
     return PayLine(rule.plan.name, rule.label, rule.kind, rule.measure, measured.value, measured.text,
-                   rule_text + _limits_text(rule) + prorata, segment, amount, measured.records)
+                   rule_text + _limits_text(rule) + prorata, segment, amount, measured.records, rule.plan_id)
 
 
 def plans_in_force(plan_role: str, quarter: Period) -> list[tuple[CompensationPlan, Period]]:

@@ -22,7 +22,9 @@ from tenfold.people.models import (
     Measure,
     PeopleSettings,
     ReviewCycle,
+    RoleTarget,
     RuleKind,
+    Team,
     Training,
 )
 
@@ -57,6 +59,42 @@ class EmployeeForm(forms.ModelForm):
                 value = data.pop(name)
                 data[f"{name}_id"] = value.pk if value else None
         return data
+
+
+class TeamForm(forms.ModelForm):
+    """Create or rename a team."""
+
+    class Meta:
+        model = Team
+        fields = ["name"]
+
+    def service_data(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class TeamDeleteForm(forms.Form):
+    """Confirm a team's deletion; with members, the owner must choose to take them out of the team."""
+
+    unassign_members = forms.BooleanField(label=_("Take its members out of the team, then delete it"),
+                                          required=False)
+
+
+class TargetForm(forms.ModelForm):
+    """A plan role's personal-development target."""
+
+    class Meta:
+        model = RoleTarget
+        fields = ["training_hours_per_year", "certifications_required"]
+
+    def service_data(self) -> dict[str, Any]:
+        return {"hours": self.cleaned_data["training_hours_per_year"],
+                "certifications": self.cleaned_data["certifications_required"]}
+
+
+class PlanEndForm(forms.Form):
+    """A plan's last day in force."""
+
+    effective_to = forms.DateField(label=_("last day in force"), widget=DATE)
 
 
 class PlanForm(forms.ModelForm):

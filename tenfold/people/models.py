@@ -289,11 +289,17 @@ class Training(TimeStampedModel):
 
 
 class RoleTarget(TimeStampedModel):
-    """Personal-development target of a plan role: training hours per year."""
+    """Personal-development target of a plan role: training hours per year and the number of valid (not expired)
+    certifications each person of the role should hold."""
 
-    plan_role = models.CharField(_("plan role"), max_length=20, choices=PlanRole.choices, unique=True)
+    plan_role = models.CharField(_("plan role"), max_length=20, choices=PlanRole.choices, unique=True,
+                                 error_messages={"unique": _("This plan role already has a target.")})
     training_hours_per_year = models.DecimalField(_("training hours per year"), max_digits=6, decimal_places=2,
-                                                  validators=[MinValueValidator(ZERO)])
+                                                  validators=[MinValueValidator(ZERO),
+                                                              MaxValueValidator(Decimal("2000"))])
+    certifications_required = models.PositiveSmallIntegerField(
+        _("valid certifications to hold"), default=0, validators=[MaxValueValidator(50)],
+        help_text=_("Certifications not yet expired that each person of this role should hold; 0: none."))
 
     class Meta:
         ordering = ["plan_role"]
@@ -348,6 +354,10 @@ class StatementLine(models.Model):
     statement = models.ForeignKey(Statement, verbose_name=_("statement"), on_delete=models.CASCADE,
                                   related_name="lines")
     position = models.PositiveIntegerField(_("position"), default=0)
+    plan = models.ForeignKey(CompensationPlan, verbose_name=_("plan"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="statement_lines",
+                             help_text=_("The plan the line was computed with: a plan behind a statement cannot be "
+                                         "deleted, only ended."))
     plan_name = models.CharField(_("plan"), max_length=200)
     rule_label = models.CharField(_("rule"), max_length=200)
     kind = models.CharField(_("type"), max_length=12, choices=RuleKind.choices)

@@ -32,6 +32,7 @@ class EmployeeOut(Schema):
     user_id: int
     name: str = Field(examples=["Claire Martin"])
     team: str | None = Field(examples=["Service desk"])
+    team_id: int | None
     manager_id: int | None
     plan_role: PlanRole
     base_pay: Decimal = Field(examples=["38000.00"])
@@ -46,6 +47,68 @@ class EmployeeOut(Schema):
     def resolve_team(obj: object) -> str | None:
         team = getattr(obj, "team", None)
         return team.name if team else None
+
+
+class EmployeeIn(InputSchema):
+    user_id: int = Field(ge=1, le=MAX_ID, description="A staff user who is not yet an employee.")
+    team_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    manager_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The employee they report to.")
+    plan_role: PlanRole = PlanRole.TECHNICIAN
+    base_pay: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=2, examples=["38000.00"])
+    start_date: date
+    active: bool = True
+
+
+class EmployeePatch(InputSchema):
+    team_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    manager_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    plan_role: PlanRole | None = None
+    base_pay: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    start_date: date | None = None
+    active: bool | None = None
+
+
+class CycleIn(InputSchema):
+    name: str = Field(min_length=1, max_length=200, examples=["2026 Q3"])
+    frequency: CycleFrequency = CycleFrequency.QUARTERLY
+    start_date: date
+    end_date: date
+
+
+class TeamOut(Schema):
+    id: int
+    name: str = Field(examples=["Service desk"])
+    member_count: int = Field(examples=[4], description="Members whose people data the caller sees.")
+
+
+class TeamMemberOut(Schema):
+    id: int
+    name: str = Field(examples=["Claire Martin"])
+    plan_role: PlanRole
+    active: bool
+
+    @staticmethod
+    def resolve_name(obj: object) -> str:
+        return str(obj)
+
+
+class TeamDetailOut(TeamOut):
+    members: list[TeamMemberOut] = Field(description="Only the members whose people data the caller sees.")
+
+
+class TeamIn(InputSchema):
+    name: str = Field(min_length=1, max_length=100, examples=["Service desk"])
+
+
+class TrainingTargetOut(Schema):
+    plan_role: PlanRole
+    training_hours_per_year: Decimal | None = Field(examples=["40.00"], description="None: no target set.")
+    certifications_required: int | None = Field(examples=[2], description="Valid certifications to hold.")
+
+
+class TrainingTargetIn(InputSchema):
+    training_hours_per_year: Decimal = Field(ge=0, le=2000, max_digits=6, decimal_places=2, examples=["40.00"])
+    certifications_required: int = Field(default=0, ge=0, le=50, examples=[2])
 
 
 class TrainingOut(Schema):
@@ -165,6 +228,18 @@ class CompensationPlanIn(InputSchema):
     effective_from: date
     effective_to: date | None = None
     notes: str = Field(default="", max_length=5000)
+
+
+class CompensationPlanPatch(InputSchema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    plan_role: PlanRole | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class CompensationPlanEndIn(InputSchema):
+    effective_to: date = Field(description="The plan's last day in force.", examples=["2026-06-30"])
 
 
 class CompensationPlanOut(Schema):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from tenfold.core.errors import NotFound, PermissionDenied
 from tenfold.core.roles import PEOPLE_SEE_ALL, STAFF_ROLES, require
@@ -15,9 +15,12 @@ from tenfold.people.models import (
     CompensationPlan,
     DealSplit,
     Employee,
+    PlanRole,
     PlanRule,
     ReviewCycle,
+    RoleTarget,
     Statement,
+    Team,
     Training,
 )
 
@@ -110,6 +113,43 @@ def access_training(actor: Any, training_id: Any) -> Training:
     if training is None:
         raise NotFound()
     return training
+
+
+def teams_visible(actor: Any) -> QuerySet[Team]:
+    """Teams (MSP-level; every staff member), each with `member_count`: the members whose people data the actor
+    sees, so that a count never tells more than the member list."""
+    require(actor, "statements", "view")
+    ids = people_ids(actor)
+    members = Q() if ids is None else Q(members__pk__in=ids)
+    return Team.objects.annotate(member_count=Count("members", filter=members, distinct=True))
+
+
+def access_team(actor: Any, team_id: Any) -> Team:
+    """One team, or NotFound."""
+    team = teams_visible(actor).filter(pk=_pk(team_id)).first()
+    if team is None:
+        raise NotFound()
+    return team
+
+
+def team_members(actor: Any, team: Team) -> QuerySet[Employee]:
+    """The members of a team whose people data the actor sees."""
+    return employees_visible(actor).filter(team=team).order_by("user__first_name", "user__last_name", "pk")
+
+
+def role_targets(actor: Any) -> list[dict[str, Any]]:
+    """Every plan role with its training target (None where none is set): MSP-level, every staff member."""
+    require(actor, "statements", "view")
+    targets = {t.plan_role: t for t in RoleTarget.objects.all()}
+    return [{"plan_role": value, "label": label, "target": targets.get(value)} for value, label in PlanRole.choices]
+
+
+def access_plan_role(actor: Any, plan_role: Any) -> str:
+    """A plan role by its value, or NotFound."""
+    require(actor, "statements", "view")
+    if plan_role not in PlanRole.values:
+        raise NotFound()
+    return str(plan_role)
 
 
 def _staff(actor: Any) -> None:

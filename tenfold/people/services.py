@@ -8,8 +8,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Min, ProtectedError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tenfold.catalog.models import Service, ServiceCategory
 from tenfold.core import audit, events
@@ -27,6 +30,7 @@ from tenfold.people.models import (
     Measure,
     PeerReview,
     PeopleSettings,
+    PlanRole,
     PlanRule,
     ReviewCycle,
     RoleTarget,
@@ -124,15 +128,78 @@ def settings_update(*, actor: Any, data: dict[str, Any]) -> PeopleSettings:
 
 
 @transaction.atomic
-def role_target_set(*, actor: Any, plan_role: str, hours: Decimal) -> RoleTarget:
-    """Set a plan role's yearly training target (owner)."""
+def team_rename(*, actor: Any, team: Team, name: str) -> Team:
+    """Rename a team (owner)."""
     require(actor, "compensation", "change")
-    if hours is None or Decimal(hours) < 0:
+    before = team.name
+    team.name = (name or "").strip()
+    clean_or_raise(team)
+    save_or_unique_error(team, unique_message=_("A team with this name already exists."), unique_field="name")
+    if team.name != before:
+        audit.record(actor, "team.renamed", team, changes={"name": [before, team.name]})
+    return team
+
+
+@transaction.atomic
+def team_delete(*, actor: Any, team: Team, unassign_members: bool = False) -> int:
+    """Delete a team (owner). Refused while employees belong to it, unless the owner asks to take them out of the
+    team first (they stay employees, without a team). Returns how many were taken out."""
+    require(actor, "compensation", "delete")
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    members = list(Employee.objects.filter(team=team).order_by("pk").values_list("pk", flat=True))
+    if members and not unassign_members:
+        raise Conflict(ngettext(
+            "%(n)s employee belongs to “%(name)s”: move them to another team first, or choose to take them out "
+            "of the team.",
+            "%(n)s employees belong to “%(name)s”: move them to another team first, or choose to take them out "
+            "of the team.", len(members)) % {"n": len(members), "name": team.name}, code="team_has_members")
+    Employee.objects.filter(pk__in=members).update(team=None, updated_at=timezone.now())
+    snapshot, team_id = {"name": team.name, "members_unassigned": members}, team.pk
+    team.delete()
+    audit.record(actor, "team.deleted", object_type="people.team", object_id=str(team_id), changes=snapshot)
+    return len(members)
+
+
+def _target_number(value: Any, field: str, *, integer: bool) -> Any:
+    if value is None or value == "" or isinstance(value, bool):
+        raise ValidationError(_("Enter a number."), field=field)
+    if integer:
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        raise ValidationError(_("Enter a whole number."), field=field)
+    return _decimal(value, field)
+
+
+@transaction.atomic
+def role_target_set(*, actor: Any, plan_role: str, hours: Any, certifications: Any = 0) -> RoleTarget:
+    """Set a plan role's yearly training hours and the valid certifications its people should hold (owner)."""
+    require(actor, "compensation", "change")
+    if plan_role not in PlanRole.values:
+        raise ValidationError(_("Choose a plan role."), field="plan_role")
+    hours = _target_number(hours, "training_hours_per_year", integer=False)
+    certifications = _target_number(certifications, "certifications_required", integer=True)
+    if hours < 0:
         raise ValidationError(_("Hours cannot be negative."), field="training_hours_per_year")
-    target, _created = RoleTarget.objects.update_or_create(plan_role=plan_role,
-                                                           defaults={"training_hours_per_year": hours})
-    clean_or_raise(target)
-    audit.record(actor, "role_target.set", target, changes={"plan_role": plan_role, "hours": str(hours)})
+    if hours > 2000:
+        raise ValidationError(_("At most 2000 hours a year."), field="training_hours_per_year")
+    if hours != hours.quantize(Decimal("0.01")):
+        raise ValidationError(_("Hours have at most two decimals."), field="training_hours_per_year")
+    if not 0 <= certifications <= 50:
+        raise ValidationError(_("Between 0 and 50 certifications."), field="certifications_required")
+    clean_or_raise(RoleTarget(plan_role=plan_role, training_hours_per_year=hours,
+                              certifications_required=certifications))
+    previous = RoleTarget.objects.filter(plan_role=plan_role).values_list(
+        "training_hours_per_year", "certifications_required").first()
+    target, _created = RoleTarget.objects.update_or_create(plan_role=plan_role, defaults={
+        "training_hours_per_year": hours, "certifications_required": certifications})
+    after = [str(target.training_hours_per_year), target.certifications_required]
+    before = [str(previous[0]), previous[1]] if previous else None
+    if before != after:
+        audit.record(actor, "role_target.set", target, changes={
+            "plan_role": plan_role, "hours": [before[0] if before else None, after[0]],
+            "certifications": [before[1] if before else None, after[1]]})
     return target
 
 
@@ -149,11 +216,28 @@ def _check_plan_overlap(plan: CompensationPlan) -> None:
                                     "day before this plan starts.") % {"name": other.name}, field="effective_from")
 
 
+def _check_statements_covered(plan: CompensationPlan) -> None:
+    """A plan's dates must keep covering the quarters of the reviewed and locked statements computed with it."""
+    if plan.pk is None:
+        return
+    lines = StatementLine.objects.filter(plan=plan).exclude(statement__status=StatementStatus.DRAFT)
+    bounds = lines.aggregate(first=Min("segment_start"), last=Max("segment_end"))
+    if bounds["first"] is not None and plan.effective_from > bounds["first"]:
+        raise ValidationError(_("Statements already reviewed or locked were computed with this plan from %(day)s: "
+                                "it must start on that day or before.") % {"day": date_format(bounds["first"])},
+                              field="effective_from")
+    if bounds["last"] is not None and plan.effective_to is not None and plan.effective_to < bounds["last"]:
+        raise ValidationError(_("Statements already reviewed or locked were computed with this plan up to %(day)s: "
+                                "end it on that day or later.") % {"day": date_format(bounds["last"])},
+                              field="effective_to")
+
+
 def _save_plan(plan: CompensationPlan) -> None:
     clean_or_raise(plan)
     if plan.effective_to is not None and plan.effective_to < plan.effective_from:
         raise ValidationError(_("The end date cannot be before the start date."), field="effective_to")
     _check_plan_overlap(plan)
+    _check_statements_covered(plan)
     plan.save()
 
 
@@ -183,11 +267,40 @@ def plan_update(*, actor: Any, plan: CompensationPlan, data: dict[str, Any]) -> 
 
 
 @transaction.atomic
+def plan_end(*, actor: Any, plan: CompensationPlan, last_day: date | None) -> CompensationPlan:
+    """End a plan: its last day in force (owner). The way out for a plan that statements were computed with."""
+    require(actor, "compensation", "change")
+    if not isinstance(last_day, date):
+        raise ValidationError(_("Enter the plan's last day in force."), field="effective_to")
+    return plan_update(actor=actor, plan=plan, data={"effective_to": last_day})
+
+
+def plan_statement_count(plan: CompensationPlan) -> int:
+    """How many statements (any status) were computed with the plan."""
+    return StatementLine.objects.filter(plan=plan).values("statement_id").distinct().count()
+
+
+@transaction.atomic
 def plan_delete(*, actor: Any, plan: CompensationPlan) -> None:
-    """Delete a plan and its rules (owner); locked statements keep their lines."""
+    """Delete a plan and its rules (owner). Refused when a statement was computed with it: statements keep what
+    they were computed with, and a locked one never changes; the plan can be ended instead."""
     require(actor, "compensation", "delete")
+    plan = CompensationPlan.objects.select_for_update().get(pk=plan.pk)
+    used = plan_statement_count(plan)
+    if used:
+        raise Conflict(ngettext(
+            "“%(name)s” was used to compute %(n)s statement: it cannot be deleted. End it instead: set its last "
+            "day in force.",
+            "“%(name)s” was used to compute %(n)s statements: it cannot be deleted. End it instead: set its last "
+            "day in force.", used) % {"name": plan.name, "n": used}, code="plan_in_statements")
     snapshot, plan_id = audit.snapshot(plan), plan.pk
-    plan.delete()
+    try:
+        with transaction.atomic():
+            plan.delete()
+    except (ProtectedError, IntegrityError):
+        # A statement drafted with the plan since the count above.
+        raise Conflict(_("“%(name)s” was used to compute a statement: it cannot be deleted. End it instead: set "
+                         "its last day in force.") % {"name": plan.name}, code="plan_in_statements") from None
     audit.record(actor, "compensation_plan.deleted", object_type="people.compensationplan", object_id=str(plan_id),
                  changes=snapshot)
 
@@ -480,7 +593,7 @@ def _store_lines(statement: Statement) -> None:
     lines = compute_pay(statement.employee, quarter)
     statement.lines.all().delete()
     StatementLine.objects.bulk_create([
-        StatementLine(statement=statement, position=i, plan_name=line.plan_name[:200],
+        StatementLine(statement=statement, position=i, plan_id=line.plan_id, plan_name=line.plan_name[:200],
                       rule_label=line.rule_label[:200], kind=line.kind, measure=line.measure, value=line.value,
                       value_text=line.value_text[:300], rule_text=line.rule_text[:500],
                       segment_start=line.segment.start, segment_end=line.segment.end, amount=line.amount,

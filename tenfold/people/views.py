@@ -13,27 +13,42 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenfold.clients.models import Client
-from tenfold.core.errors import PermissionDenied, TenfoldError, ValidationError
+from tenfold.core.errors import Conflict, PermissionDenied, TenfoldError, ValidationError
+from tenfold.core.lists import ChoiceFilter, Column, ListSpec, render_list
 from tenfold.core.roles import has_capability, has_privilege, require
 from tenfold.people import compensation, reports, selectors, services
 from tenfold.people.forms import (
     CycleForm,
     EmployeeForm,
+    PlanEndForm,
     PlanForm,
     ReviewForm,
     RuleForm,
     SettingsForm,
     SplitForm,
     StatementDraftForm,
+    TargetForm,
+    TeamDeleteForm,
+    TeamForm,
     TrainingForm,
     add_service_errors,
     rule_error_field,
 )
 from tenfold.people.measures import Period, peer_review_aggregate, people_settings, previous_quarter, quarter_of
-from tenfold.people.models import CRITERIA, PeerReview, RoleTarget, Statement, StatementStatus
+from tenfold.people.models import (
+    CRITERIA,
+    PeerReview,
+    PlanRole,
+    RoleTarget,
+    Statement,
+    StatementStatus,
+    Team,
+    TrainingKind,
+)
 
 
 def _staff_only(request: HttpRequest) -> None:
@@ -56,16 +71,44 @@ def _quarter(request: HttpRequest) -> Period:
 # --- Employees --------------------------------------------------------------------------------------------------
 
 
+def _team_choices(request: HttpRequest) -> list[tuple[str, Any]]:
+    return [(str(pk), name) for pk, name in Team.objects.order_by("name").values_list("pk", "name")]
+
+
+def _tabs(request: HttpRequest) -> dict[str, Any]:
+    return {"can_plans": has_capability(request.user, "compensation", "view"),
+            "can_kpis": has_capability(request.user, "kpis", "view")}
+
+
+EMPLOYEE_LIST = ListSpec(
+    columns=[
+        Column("name", gettext_lazy("Name"), accessor=str, sort="user__first_name",
+               link=lambda e: reverse("people:employee_detail", args=[e.pk])),
+        Column("team", gettext_lazy("Team"), accessor=lambda e: e.team or "—", sort="team__name"),
+        Column("manager", gettext_lazy("Reports to"), accessor=lambda e: e.manager or "—"),
+        Column("plan_role", gettext_lazy("Plan role"), sort="plan_role"),
+        Column("start_date", gettext_lazy("Start date"), sort="start_date"),
+        Column("active", gettext_lazy("Status"), accessor=lambda e: _("Active") if e.active else _("Left"), badge=True,
+               badge_key=lambda e: "active" if e.active else "inactive"),
+    ],
+    search_fields=["user__first_name", "user__last_name", "user__email"],
+    filters=[ChoiceFilter("team", gettext_lazy("Team"), "team_id", _team_choices),
+             ChoiceFilter("plan_role", gettext_lazy("Plan role"), "plan_role", lambda r: list(PlanRole.choices)),
+             ChoiceFilter("active", gettext_lazy("Status"), "active",
+                          lambda r: [("True", _("Active")), ("False", _("Left"))])],
+    default_sort="name",
+)
+
+
 @login_required
 def employee_list(request: HttpRequest) -> HttpResponse:
-    """The employees whose people data you see: yourself, your team, or everyone."""
+    """The employees whose people data you see: yourself, your team, or everyone; searched, filtered by team, plan
+    role and status, sorted and paginated."""
     _staff_only(request)
-    employees = selectors.employees_visible(request.user).order_by("user__first_name", "user__last_name", "pk")
-    return render(request, "people/employee_list.html", {
-        "employees": employees, "me": selectors.employee_of(request.user),
-        "can_add": has_capability(request.user, "compensation", "add"),
-        "can_plans": has_capability(request.user, "compensation", "view"),
-        "can_kpis": has_capability(request.user, "kpis", "view")})
+    employees = selectors.employees_visible(request.user)
+    return render_list(request, employees, EMPLOYEE_LIST, template="people/employee_list.html", context={
+        "me": selectors.employee_of(request.user), "can_add": has_capability(request.user, "compensation", "add"),
+        **_tabs(request)})
 
 
 @login_required
@@ -94,6 +137,9 @@ def employee_detail(request: HttpRequest, employee_id: int) -> HttpResponse:
     trainings = employee.trainings.order_by("-date", "pk")
     hours = sum((t.hours for t in trainings if t.date >= year_start), Decimal("0.00"))
     target = RoleTarget.objects.filter(plan_role=employee.plan_role).first()
+    today = timezone.localdate()
+    valid_certifications = sum(1 for t in trainings if t.kind == TrainingKind.CERTIFICATION
+                               and (t.expires_on is None or t.expires_on >= today))
     cycles = (PeerReview.objects.filter(reviewee=employee).values_list("cycle_id", "cycle__name")
               .distinct().order_by("-cycle_id"))
     reviews = [{"name": name, **peer_review_aggregate(employee, cycle_id=cycle_id)} for cycle_id, name in cycles]
@@ -102,6 +148,7 @@ def employee_detail(request: HttpRequest, employee_id: int) -> HttpResponse:
         review["rows"] = [(labels[k], v) for k, v in review["criteria"].items()]
     return render(request, "people/employee_detail.html", {
         "employee": employee, "trainings": trainings, "hours_this_year": hours, "target": target,
+        "valid_certifications": valid_certifications,
         "reviews": reviews, "statements": employee.statements.order_by("-period_start"),
         "can_change": has_capability(request.user, "compensation", "change"),
         "can_train": services.may_record_training(request.user, employee),
@@ -173,13 +220,27 @@ def training_delete(request: HttpRequest, training_id: int) -> HttpResponse:
 # --- Plans ------------------------------------------------------------------------------------------------------
 
 
+PLAN_LIST = ListSpec(
+    columns=[
+        Column("name", gettext_lazy("Name"), sort="name", link=lambda p: reverse("people:plan_detail", args=[p.pk])),
+        Column("plan_role", gettext_lazy("Plan role"), sort="plan_role"),
+        Column("effective_from", gettext_lazy("In force from"), sort="effective_from"),
+        Column("effective_to", gettext_lazy("In force until"), accessor=lambda p: p.effective_to or "—",
+               sort="effective_to"),
+    ],
+    search_fields=["name", "notes"],
+    filters=[ChoiceFilter("plan_role", gettext_lazy("Plan role"), "plan_role", lambda r: list(PlanRole.choices))],
+    default_sort="-effective_from",
+)
+
+
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
-    """Compensation plans by role and dates."""
+    """Compensation plans by role and dates; searched, filtered by role, sorted and paginated."""
     _staff_only(request)
     plans = selectors.plans_visible(request.user)
-    return render(request, "people/plan_list.html", {
-        "plans": plans, "can_add": has_capability(request.user, "compensation", "add")})
+    return render_list(request, plans, PLAN_LIST, template="people/plan_list.html", context={
+        "can_add": has_capability(request.user, "compensation", "add")})
 
 
 @login_required
@@ -209,6 +270,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(request, "people/plan_detail.html", {
         "plan": plan, "rules": plan.rules.select_related("service").order_by("position", "pk"),
         "warnings": compensation.alignment_warnings(plan), "can_change": can_change,
+        "can_delete": has_capability(request.user, "compensation", "delete"),
         "rule_form": RuleForm() if can_change else None, "quarter": previous_quarter()})
 
 
@@ -229,6 +291,47 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
             messages.success(request, _("Plan saved."))
             return redirect("people:plan_detail", plan_id=plan.pk)
     return _form_page(request, form, title=_("Edit %(name)s") % {"name": plan.name},
+                      cancel_url=reverse("people:plan_detail", args=[plan.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_delete(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Delete a plan after confirmation; a plan that statements were computed with is ended instead."""
+    _staff_only(request)
+    plan = selectors.access_plan(request.user, plan_id)
+    require(request.user, "compensation", "delete")
+    if request.method == "POST":
+        try:
+            services.plan_delete(actor=request.user, plan=plan)
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
+            return redirect("people:plan_delete", plan_id=plan.pk)
+        messages.success(request, _("Plan deleted."))
+        return redirect("people:plan_list")
+    return render(request, "people/plan_delete.html", {
+        "plan": plan, "used": services.plan_statement_count(plan), "rules": plan.rules.count(),
+        "end_form": PlanEndForm(initial={"effective_to": plan.effective_to or timezone.localdate()})})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_end(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """End a plan: set its last day in force."""
+    _staff_only(request)
+    plan = selectors.access_plan(request.user, plan_id)
+    require(request.user, "compensation", "change")
+    form = PlanEndForm(request.POST or None, initial={"effective_to": plan.effective_to or timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.plan_end(actor=request.user, plan=plan, last_day=form.cleaned_data["effective_to"])
+        except ValidationError as exc:
+            plan.refresh_from_db()
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Plan ended."))
+            return redirect("people:plan_detail", plan_id=plan.pk)
+    return _form_page(request, form, title=_("End %(name)s") % {"name": plan.name},
                       cancel_url=reverse("people:plan_detail", args=[plan.pk]))
 
 
@@ -370,10 +473,27 @@ def cycle_close(request: HttpRequest, cycle_id: int) -> HttpResponse:
 # --- Statements -------------------------------------------------------------------------------------------------
 
 
+STATEMENT_LIST = ListSpec(
+    columns=[
+        Column("employee", gettext_lazy("Employee"), accessor=lambda s: s.employee, sort="employee__user__first_name"),
+        Column("period_start", gettext_lazy("Quarter"),
+               accessor=lambda s: f"{s.period_start.year} Q{(s.period_start.month - 1) // 3 + 1}",
+               sort="period_start", link=lambda s: reverse("people:statement_detail", args=[s.pk])),
+        Column("total", gettext_lazy("Variable pay"), sort="total"),
+        Column("status", gettext_lazy("Status"), badge=True, sort="status"),
+    ],
+    search_fields=["employee__user__first_name", "employee__user__last_name"],
+    filters=[ChoiceFilter("status", gettext_lazy("Status"), "status", lambda r: list(StatementStatus.choices)),
+             ChoiceFilter("team", gettext_lazy("Team"), "employee__team_id", _team_choices)],
+    default_sort="-period_start",
+)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def statement_list(request: HttpRequest) -> HttpResponse:
-    """Statements you may see; the owner drafts new ones here."""
+    """Statements you may see, searched, filtered by status and team, sorted and paginated; the owner drafts new
+    ones here."""
     _staff_only(request)
     statements = selectors.statements_visible(request.user)
     can_add = has_capability(request.user, "statements", "add")
@@ -391,7 +511,8 @@ def statement_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Statement drafted."))
                 return redirect("people:statement_detail", statement_id=statement.pk)
-    return render(request, "people/statement_list.html", {"statements": statements, "form": form})
+    return render_list(request, statements, STATEMENT_LIST, template="people/statement_list.html",
+                       context={"form": form})
 
 
 @login_required
@@ -435,6 +556,129 @@ def statement_review(request: HttpRequest, statement_id: int) -> HttpResponse:
 def statement_lock(request: HttpRequest, statement_id: int) -> HttpResponse:
     """Lock a reviewed statement."""
     return _statement_action(request, statement_id, services.statement_lock, _("Statement locked."))
+
+
+# --- Teams and training targets -------------------------------------------------------------------------------
+
+
+TEAM_LIST = ListSpec(
+    columns=[
+        Column("name", gettext_lazy("Name"), sort="name", link=lambda t: reverse("people:team_detail", args=[t.pk])),
+        Column("member_count", gettext_lazy("Members"), sort="member_count"),
+    ],
+    search_fields=["name"],
+    default_sort="name",
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_list(request: HttpRequest) -> HttpResponse:
+    """Teams with the number of members you see; the owner adds teams here."""
+    _staff_only(request)
+    teams = selectors.teams_visible(request.user)
+    can_add = has_capability(request.user, "compensation", "add")
+    form = TeamForm(request.POST or None) if can_add else None
+    if request.method == "POST":
+        require(request.user, "compensation", "add")
+        assert form is not None
+        if form.is_valid():
+            try:
+                team = services.team_create(actor=request.user, name=form.cleaned_data["name"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Team added."))
+                return redirect("people:team_detail", team_id=team.pk)
+    return render_list(request, teams, TEAM_LIST, template="people/team_list.html",
+                       context={"form": form, **_tabs(request)})
+
+
+@login_required
+def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+    """A team and those of its members whose people data you see."""
+    _staff_only(request)
+    team = selectors.access_team(request.user, team_id)
+    return render(request, "people/team_detail.html", {
+        "team": team, "members": selectors.team_members(request.user, team),
+        "can_change": has_capability(request.user, "compensation", "change"),
+        "can_delete": has_capability(request.user, "compensation", "delete")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Rename a team."""
+    _staff_only(request)
+    team = selectors.access_team(request.user, team_id)
+    require(request.user, "compensation", "change")
+    form = TeamForm(request.POST or None, instance=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_rename(actor=request.user, team=team, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Team renamed."))
+            return redirect("people:team_detail", team_id=team.pk)
+    return _form_page(request, form, title=_("Rename %(name)s") % {"name": team.name},
+                      cancel_url=reverse("people:team_detail", args=[team.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_delete(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Delete a team after confirmation: refused while it has members unless the owner chooses to take them out
+    of the team."""
+    _staff_only(request)
+    team = selectors.access_team(request.user, team_id)
+    require(request.user, "compensation", "delete")
+    form = TeamDeleteForm(request.POST if request.method == "POST" else None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.team_delete(actor=request.user, team=team,
+                                         unassign_members=form.cleaned_data["unassign_members"])
+        except Conflict as exc:
+            error = str(exc.message)
+        else:
+            messages.success(request, ngettext("Team deleted; %(n)s employee is now without a team.",
+                                               "Team deleted; %(n)s employees are now without a team.", moved)
+                             % {"n": moved} if moved else _("Team deleted."))
+            return redirect("people:team_list")
+    return render(request, "people/team_delete.html", {
+        "team": team, "form": form, "error": error, "members": team.members.count()},
+        status=409 if error else 200)
+
+
+@login_required
+def target_list(request: HttpRequest) -> HttpResponse:
+    """Personal-development targets per plan role."""
+    _staff_only(request)
+    return render(request, "people/target_list.html", {
+        "rows": selectors.role_targets(request.user),
+        "can_change": has_capability(request.user, "compensation", "change"), **_tabs(request)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def target_edit(request: HttpRequest, plan_role: str) -> HttpResponse:
+    """Set a plan role's yearly training hours and certifications to hold."""
+    _staff_only(request)
+    role = selectors.access_plan_role(request.user, plan_role)
+    require(request.user, "compensation", "change")
+    current = RoleTarget.objects.filter(plan_role=role).first() or RoleTarget(plan_role=role)
+    form = TargetForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.role_target_set(actor=request.user, plan_role=role, **form.service_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Target saved."))
+            return redirect("people:target_list")
+    return _form_page(request, form, title=_("Training target: %(role)s") % {"role": PlanRole(role).label},
+                      cancel_url=reverse("people:target_list"))
 
 
 # --- Clients, splits, settings ----------------------------------------------------------------------------------

@@ -20,14 +20,17 @@ from tenfold.people.models import (
     PeopleSettings,
     PlanRule,
     ReviewCycle,
+    RoleTarget,
     Statement,
     StatementLine,
+    Team,
     Training,
 )
 
 SUBJECT = "Subjectperson"
 PEOPLE = (Employee, Training, Statement, StatementLine)
-PLANS = (CompensationPlan, PlanRule)
+PLANS = (CompensationPlan, PlanRule, StatementLine)
+TEAMS = (Team, Employee)
 
 
 def subject(world: World) -> Employee:
@@ -81,6 +84,25 @@ def deal_a(world: World) -> Any:
             client=world.client_a, owner=world.users["account_manager"], title="Isolation deal", stage="won",
             monthly_value=Decimal("100"), close_date=date(2026, 1, 10), closed_at=timezone.now())
     return world.extra["people_deal"]
+
+
+def team(world: World) -> Team:
+    """A team the subject belongs to: its member list is people data (scoped), the team itself is not."""
+    if "people_team" not in world.extra:
+        world.extra["people_team"] = Team.objects.create(name="Isolation team")
+        Employee.objects.filter(pk=subject(world).pk).update(team=world.extra["people_team"])
+    return world.extra["people_team"]
+
+
+def empty_team(world: World) -> Team:
+    if "people_empty_team" not in world.extra:
+        world.extra["people_empty_team"] = Team.objects.create(name="Empty team")
+    return world.extra["people_empty_team"]
+
+
+def leak_team_member(world: World) -> str:
+    team(world)
+    return SUBJECT
 
 
 def employee_params(world: World) -> dict[str, Any]:
@@ -158,6 +180,10 @@ register(
     Case("ui:people:plan_detail", "object", "compensation", params=lambda w: {"plan_id": plan(w).pk}, **S),
     Case("ui:people:plan_edit", "object", "compensation", "change", method="POST",
          params=lambda w: {"plan_id": plan(w).pk}, body=plan_body, models=PLANS, **S),
+    Case("ui:people:plan_delete", "object", "compensation", "delete", method="POST",
+         params=lambda w: {"plan_id": plan(w).pk}, models=PLANS, **S),
+    Case("ui:people:plan_end", "object", "compensation", "change", method="POST",
+         params=lambda w: {"plan_id": plan(w).pk}, body=lambda w: {"effective_to": "2026-12-31"}, models=PLANS, **S),
     Case("ui:people:plan_preview", "object", "compensation", params=lambda w: {"plan_id": plan(w).pk}, **S),
     Case("ui:people:rule_create", "create", "compensation", "change", method="POST",
          params=lambda w: {"plan_id": plan(w).pk}, body=rule_body, models=PLANS, **S),
@@ -179,6 +205,17 @@ register(
          models=PEOPLE, **P),
     Case("ui:people:statement_lock", "object", "statements", "change", method="POST", params=reviewed_statement,
          models=PEOPLE, **P),
+    # UI: teams (MSP-level; members are people data) and training targets
+    Case("ui:people:team_list", "list", "statements", leak=leak_team_member, **P),
+    Case("ui:people:team_detail", "object", "statements", params=lambda w: {"team_id": team(w).pk}, **S),
+    Case("ui:people:team_edit", "object", "compensation", "change", method="POST",
+         params=lambda w: {"team_id": team(w).pk}, body=lambda w: {"name": "Renamed team"}, models=TEAMS, **S),
+    Case("ui:people:team_delete", "object", "compensation", "delete", method="POST",
+         params=lambda w: {"team_id": empty_team(w).pk}, models=TEAMS, **S),
+    Case("ui:people:target_list", "list", "statements", **S),
+    Case("ui:people:target_edit", "object", "compensation", "change", method="POST",
+         params=lambda w: {"plan_role": "technician"},
+         body=lambda w: {"training_hours_per_year": "30", "certifications_required": "2"}, models=(RoleTarget,), **S),
     # UI: clients and deals (client-owned), settings
     Case("ui:people:satisfied_clients", "list", "kpis", staff_only=True, leak=leak_client_a),
     Case("ui:people:deal_splits", "object", "compensation", params=lambda w: {"deal_id": deal_a(w).pk},
@@ -187,6 +224,13 @@ register(
          body=lambda w: {"min_reviewers": "4", "hours_per_day": "7.5"}, models=(PeopleSettings,), **S),
     # API
     Case("api:GET /api/v1/people/employees", "list", "statements", leak=leak_subject, **P),
+    Case("api:POST /api/v1/people/employees", "create", "compensation", "add", body=lambda w: {
+        "user_id": make_staff("technician", mfa=False, first_name="Api", last_name="Hire").pk,
+        "start_date": "2026-01-01"}, models=PEOPLE, **S),
+    Case("api:PATCH /api/v1/people/employees/{employee_id}", "object", "compensation", "change",
+         params=employee_params, body=lambda w: {"base_pay": "41000"}, models=PEOPLE, **P),
+    Case("api:DELETE /api/v1/people/trainings/{training_id}", "object", None,
+         params=lambda w: {"training_id": training(w).pk}, models=PEOPLE, **P),
     Case("api:GET /api/v1/people/employees/{employee_id}", "object", "statements", params=employee_params, **P),
     Case("api:GET /api/v1/people/employees/{employee_id}/scorecard", "object", "statements", params=employee_params,
          **P),
@@ -200,13 +244,26 @@ register(
     Case("api:POST /api/v1/people/plans", "create", "compensation", "add", body=plan_body, models=PLANS, **S),
     Case("api:GET /api/v1/people/plans/{plan_id}", "object", "compensation",
          params=lambda w: {"plan_id": plan(w).pk}, **S),
+    Case("api:PATCH /api/v1/people/plans/{plan_id}", "object", "compensation", "change",
+         params=lambda w: {"plan_id": plan(w).pk}, body=lambda w: {"name": "Renamed plan"}, models=PLANS, **S),
+    Case("api:POST /api/v1/people/plans/{plan_id}/end", "object", "compensation", "change",
+         params=lambda w: {"plan_id": plan(w).pk}, body=lambda w: {"effective_to": "2026-12-31"}, models=PLANS, **S),
+    Case("api:DELETE /api/v1/people/plans/{plan_id}", "object", "compensation", "delete",
+         params=lambda w: {"plan_id": plan(w).pk}, models=PLANS, **S),
     Case("api:POST /api/v1/people/plans/{plan_id}/rules", "create", "compensation", "change",
          params=lambda w: {"plan_id": plan(w).pk}, body=rule_body, models=PLANS, **S),
+    Case("api:PUT /api/v1/people/rules/{rule_id}", "object", "compensation", "change",
+         params=lambda w: {"rule_id": rule(w).pk}, body=rule_body, models=PLANS, **S),
     Case("api:DELETE /api/v1/people/rules/{rule_id}", "object", "compensation", "change",
          params=lambda w: {"rule_id": rule(w).pk}, models=PLANS, **S),
     Case("api:GET /api/v1/people/plans/{plan_id}/preview", "object", "compensation",
          params=lambda w: {"plan_id": plan(w).pk}, **S),
     Case("api:GET /api/v1/people/review-cycles", "list", None, **S),
+    Case("api:POST /api/v1/people/review-cycles", "create", "compensation", "add",
+         body=lambda w: {"name": "API cycle", "start_date": "2026-04-01", "end_date": "2026-06-30"},
+         models=(ReviewCycle,), **S),
+    Case("api:POST /api/v1/people/review-cycles/{cycle_id}/close", "object", "compensation", "change",
+         params=lambda w: {"cycle_id": cycle(w).pk}, models=(ReviewCycle, PeerReview), **S),
     Case("api:POST /api/v1/people/review-cycles/{cycle_id}/reviews", "create", None,
          params=lambda w: {"cycle_id": cycle(w).pk},
          body=lambda w: {"reviewee_id": subject(w).pk, "sharing": 4, "stepping_in": 4, "communication": 4,
@@ -216,10 +273,25 @@ register(
          body=lambda w: {"employee_id": subject(w).pk, "period_start": "2026-07-01"}, models=PEOPLE,
          params=lambda w: {}, **{**P, "people_owned": True}),
     Case("api:GET /api/v1/people/statements/{statement_id}", "object", "statements", params=draft_statement, **P),
+    Case("api:POST /api/v1/people/statements/{statement_id}/recompute", "object", "statements", "change",
+         params=draft_statement, models=PEOPLE, **P),
     Case("api:POST /api/v1/people/statements/{statement_id}/review", "object", "statements", "change",
          params=draft_statement, models=PEOPLE, **P),
     Case("api:POST /api/v1/people/statements/{statement_id}/lock", "object", "statements", "change",
          params=reviewed_statement, models=PEOPLE, **P),
+    Case("api:GET /api/v1/people/teams", "list", "statements", leak=leak_team_member, **P),
+    Case("api:POST /api/v1/people/teams", "create", "compensation", "add", body=lambda w: {"name": "API team"},
+         models=TEAMS, **S),
+    Case("api:GET /api/v1/people/teams/{team_id}", "object", "statements", params=lambda w: {"team_id": team(w).pk},
+         **S),
+    Case("api:PATCH /api/v1/people/teams/{team_id}", "object", "compensation", "change",
+         params=lambda w: {"team_id": team(w).pk}, body=lambda w: {"name": "Renamed team"}, models=TEAMS, **S),
+    Case("api:DELETE /api/v1/people/teams/{team_id}", "object", "compensation", "delete",
+         params=lambda w: {"team_id": empty_team(w).pk}, models=TEAMS, **S),
+    Case("api:GET /api/v1/people/training-targets", "list", "statements", **S),
+    Case("api:PUT /api/v1/people/training-targets/{plan_role}", "object", "compensation", "change",
+         params=lambda w: {"plan_role": "technician"},
+         body=lambda w: {"training_hours_per_year": "30", "certifications_required": 2}, models=(RoleTarget,), **S),
     Case("api:GET /api/v1/people/satisfied-clients", "list", "kpis", leak=leak_client_a),
     Case("api:PUT /api/v1/people/deals/{deal_id}/splits", "object", "compensation", "change",
          params=lambda w: {"deal_id": deal_a(w).pk},

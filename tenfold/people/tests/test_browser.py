@@ -58,3 +58,34 @@ def test_owner_builds_a_rule_and_previews_last_quarter(page: Page, live_server) 
     expect(page.locator(f"[data-testid=preview-total-{karim.pk}]")).to_have_text("40.00")
     expect(page.locator(f"[data-testid=preview-total-{lucie.pk}]")).to_have_text("0.00")
     expect(page.locator("[data-testid=preview-grand-total]")).to_have_text("40.00")
+
+
+def test_owner_adds_a_team_and_deletes_it_only_after_choosing_to_take_its_member_out(page: Page, live_server) -> None:
+    # given an employee and the owner on the teams page
+    nadia = make_employee(first_name="Nadia", last_name="Roux", mfa=False)
+    browser_log_in(page, live_server.url, make_staff("owner", first_name="Hélène"))
+    page.goto(f"{live_server.url}/people/teams/")
+
+    # when the owner adds a team and puts Nadia in it
+    page.fill("#id_name", "Projects")
+    page.click("[data-testid=add-team]")
+    expect(page.locator("h1")).to_have_text("Projects")
+    team_url = page.url
+    page.goto(f"{live_server.url}/people/employees/{nadia.pk}/edit/")
+    page.select_option("#id_team", label="Projects")
+    page.click("[data-testid=save]")
+    page.goto(team_url)
+    expect(page.locator("[data-testid=members]")).to_contain_text("Nadia Roux")
+
+    # then deleting it without the choice is refused and says why
+    page.click("[data-testid=delete-team]")
+    page.click("[data-testid=confirm-delete]")
+    expect(page.locator("[data-testid=delete-refused]")).to_contain_text(
+        "1 employee belongs to “Projects”: move them to another team first")
+
+    # and with the choice the team goes and Nadia stays, without a team
+    page.check("#id_unassign_members")
+    page.click("[data-testid=confirm-delete]")
+    expect(page.locator(".message-success")).to_contain_text("Team deleted; 1 employee is now without a team.")
+    nadia.refresh_from_db()
+    assert nadia.team_id is None

@@ -7,7 +7,15 @@ import pytest
 
 from tenfold.demo.seed import seed_demo
 from tenfold.people.measures import peer_review_aggregate, previous_quarter
-from tenfold.people.models import CompensationPlan, Employee, ReviewCycle, Statement, Training
+from tenfold.people.models import (
+    CompensationPlan,
+    Employee,
+    ReviewCycle,
+    RoleTarget,
+    Statement,
+    StatementLine,
+    Training,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,3 +35,12 @@ def test_demo_people() -> None:
     assert statements.count() == 5
     assert list(statements.filter(status="locked").values_list("employee_id", flat=True)) == [karim.pk]
     assert all(s.lines.count() > 0 for s in statements)
+    # teams with their members, targets per role, and every statement line tied to the plan it was computed with
+    assert sorted(e.split("@")[0] for e in Employee.objects.filter(team__name="Sales").values_list(
+        "user__email", flat=True)) == ["sales", "sales2"]
+    assert list(Employee.objects.order_by("team__name").values_list("team__name", flat=True).distinct()) == [
+        "Management", "Sales", "Service desk"]
+    assert list(RoleTarget.objects.order_by("plan_role").values_list(
+        "plan_role", "training_hours_per_year", "certifications_required")) == [
+        ("salesperson", 16, 0), ("service_manager", 24, 1), ("technician", 40, 1)]
+    assert not StatementLine.objects.filter(plan__isnull=True).exists()
