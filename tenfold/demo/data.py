@@ -47,3 +47,6 @@ LAST_NAMES = ["Martin", "Bernard", "Dubois", "Durand", "Leroy", "Moreau", "Simon
               "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard", "André"]
 JOB_TITLES = ["Office manager", "Accountant", "Receptionist", "Operations manager", "Assistant",
               "IT referent", "Sales lead"]
+
+# The client whose service slips over the last year of the demo history (checks, alerts, patches, SLA).
+WORSENING_CLIENT = "Hôtel Les Terrasses"

@@ -1,6 +1,9 @@
 """Demo history for the KPI dashboard and the forecasts: 24 months of past invoices (recurring lines), tickets with
 their time and surveys, won and lost deals and finished projects, for the demo clients, written in bulk.
 
+Past tickets carry their SLA targets and outcomes (met more often as the service improves, less so lately for
+`data.WORSENING_CLIENT`), which the scorecard's ticket summary reads for past quarters.
+
 Only records dated before the billing seed's first month are added (its runs bill the last three months); nothing
 that exists is changed. Each client's recurring revenue grows towards what it is billed today (clients join the
 MSP over the two years, some add services), tickets follow a yearly season (busier in January and September),
@@ -22,6 +25,8 @@ from tenfold.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceSta
 from tenfold.clients.models import Client
 from tenfold.contracts.models import Contract, ContractStatus, ContractType
 from tenfold.core.roles import Role
+from tenfold.demo.data import WORSENING_CLIENT
+from tenfold.demo.scorehistory import quality
 from tenfold.sales.models import Deal, DealSource, DealStage
 from tenfold.servicedesk.models import Coverage, Ticket, TicketStatus, TimeEntry
 from tenfold.servicedesk.models_surveys import SurveyResponse
@@ -118,12 +123,23 @@ def seed_history(rng: random.Random, months: int = MONTHS) -> dict[str, int]:
                 opened = _aware(month + timedelta(days=rng.randrange(days)), rng.randint(8, 17), rng.randrange(60))
                 tech = rng.choice(technicians)
                 resolved = opened + timedelta(hours=rng.choice((1, 2, 3, 4, 6, 8, 24, 30, 48, 72)))
-                met = rng.random() < 0.88
+                # The SLA is met more often as the service improves (less so, lately, for the client that slips).
+                # (Drawn in the same order as before the SLA fields were added, so the counts stay the same.)
+                target = quality(client.name == WORSENING_CLIENT, age / months)
+                met = rng.random() < min(0.98, target + 0.04)
+                title = rng.choice(ISSUES)
+                first_met = rng.random() < min(0.99, target + 0.10)
+                responded = opened + timedelta(minutes=20)
                 tickets.append(Ticket(
-                    client=client, number=f"H{month:%y%m}-{client.pk:03d}-{n:03d}", title=rng.choice(ISSUES),
+                    client=client, number=f"H{month:%y%m}-{client.pk:03d}-{n:03d}", title=title,
                     status=TicketStatus.CLOSED, assignee=tech, created_at=opened, resolved_at=resolved,
-                    closed_at=resolved + timedelta(hours=1), first_responded_at=opened + timedelta(minutes=20),
-                    sla_first_response_met=rng.random() < 0.93, sla_resolution_met=met, resolution="Resolved."))
+                    closed_at=resolved + timedelta(hours=1), first_responded_at=responded, sla_started_at=opened,
+                    first_response_due_at=responded + timedelta(hours=1) if first_met else opened + timedelta(
+                        minutes=15),
+                    resolution_due_at=resolved + timedelta(hours=2) if met else opened + (resolved - opened) / 2,
+                    sla_first_response_met=first_met, sla_resolution_met=met,
+                    sla_first_response_breached=not first_met, sla_resolution_breached=not met,
+                    resolution="Resolved."))
                 ticket_meta.append((client.pk, tech.pk, opened, resolved))
             # Deals: now and then a won upsell or a lost one, and a finished project.
             if sellers and rng.random() < 0.35:

@@ -1,9 +1,11 @@
 """Demo scorecards and business reviews.
 
-For every active demo client: the quarter in progress is computed from the demo records (the real formulas), and
-the last eight closed quarters get final snapshots derived from it with a gentle, per-metric trend (the demo's
-raw history is only a month deep, so the older quarters are generated, not recomputed; their snapshots say
-formula version 1 like real ones). Written in one bulk insert.
+For every active demo client, the last eight closed quarters get their final snapshot from the scorecard engine
+itself: `reporting.services.snapshot_period`, the function the daily period-end task uses, recomputes each quarter
+from the two years of raw history `scorehistory.seed_score_history` wrote (device lifecycles, discovery, daily
+check rollups, alerts, update listings and installs, tickets' SLA outcomes). Nothing is generated here: a snapshot
+equals what the engine computes for that period from the database. Antivirus and data protection are kept as
+current state only, so those two metrics are "no history" (N/A) in closed quarters, as in a real deployment.
 
 "Boulangerie Martin SARL" also gets a review held six weeks ago (action items, one already a ticket, the
 scorecard recommendations and a published deck) and the next one scheduled, with its quarterly cadence."""
@@ -18,44 +20,34 @@ from django.utils import timezone
 
 from tenfold.clients.models import Client, ClientStatus
 from tenfold.reporting import services
-from tenfold.reporting.models import PeriodKind, QbrCadence, ScorecardSnapshot
-from tenfold.reporting.scorecard import FORMULA_VERSION, MetricValue, Period, Scorecard, compute
+from tenfold.reporting.models import PeriodKind, QbrCadence
+from tenfold.reporting.scorecard import Period
 
 QUARTERS = 8
 REVIEW_CLIENT = "Boulangerie Martin SARL"
 
 
-def _past_metric(rng: random.Random, metric: MetricValue, quarters_back: int, drift: float) -> MetricValue:
-    if not metric.measured:
-        return MetricValue(metric.key, reason=metric.reason, weight=metric.weight)
-    share = metric.numerator / metric.denominator
-    # Older quarters were a little worse (the MSP's work shows), with some noise.
-    past = min(1.0, max(0.0, share - drift * quarters_back + rng.uniform(-0.04, 0.04)))
-    denominator = metric.denominator if metric.denominator < 10_000 else 1000
-    return MetricValue(metric.key, round(past * denominator), denominator, metric.weight)
+def past_quarters(now: Any) -> list[Period]:
+    """The closed quarters the demo snapshots, oldest first."""
+    period = Period.containing(PeriodKind.QUARTER, now.date())
+    periods = []
+    for _back in range(QUARTERS):
+        period = period.previous()
+        periods.append(period)
+    return periods[::-1]
 
 
 def seed_scorecards(rng: random.Random, now: Any = None) -> dict[str, int]:
-    """Write eight quarters of snapshots for every active client, and the demo reviews; returns counts."""
+    """Snapshot the last eight closed quarters of every active client through the engine, and write the demo
+    reviews; returns counts."""
     now = now or timezone.now()
-    current = Period.containing(PeriodKind.QUARTER, now.date())
-    rows = []
-    for client in Client.objects.filter(status=ClientStatus.ACTIVE).order_by("pk"):
-        card, _records = compute(client.pk, current, now=now)
-        # Metrics kept without history (antivirus, backups) were measured live: use them as the base too.
-        drift = rng.uniform(0.005, 0.03)
-        period = current
-        for back in range(1, QUARTERS + 1):
-            period = period.previous()
-            metrics = [_past_metric(rng, m, back, drift) for m in card.metrics]
-            past = Scorecard(client.pk, period, period.end_dt, metrics, FORMULA_VERSION, final=True)
-            rows.append(ScorecardSnapshot(client=client, period_kind=period.kind, period_start=period.start,
-                                          period_end=period.end, as_of=period.end_dt, final=True,
-                                          overall=past.overall, metrics=past.metrics_json(),
-                                          formula_version=FORMULA_VERSION))
-    ScorecardSnapshot.objects.bulk_create(rows)
+    written = 0
+    for client_id in Client.objects.filter(status=ClientStatus.ACTIVE).order_by("pk").values_list("pk", flat=True):
+        for period in past_quarters(now):
+            services.snapshot_period(client_id, period, now=now)
+            written += 1
     decks = _seed_reviews(now)
-    return {"snapshots": len(rows), "decks": decks}
+    return {"snapshots": written, "decks": decks}
 
 
 def _seed_reviews(now: Any) -> int:

@@ -145,8 +145,10 @@ def seed_demo(seed: int = 2026) -> list[DemoLogin]:
 
     seed_people(random.Random(seed + 11), by_local)
     from tenfold.demo.reporting import seed_scorecards
+    from tenfold.demo.scorehistory import seed_score_history
 
-    seed_scorecards(random.Random(seed + 12))  # eight quarters of scorecards, a held review with its deck
+    seed_score_history(random.Random(seed + 13))  # two years of what the scorecard reads
+    seed_scorecards(random.Random(seed + 12))  # eight quarters recomputed by the engine, a review with its deck
     for user in staff + portal_logins:
         demo_enroll_totp(user, demo_secret(seed, user.email))
     audit.record(None, "demo.seeded", object_type="core.organization", object_id="1",

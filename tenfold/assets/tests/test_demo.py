@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from tenfold.assets.models import Device, DeviceStateChange, SoftwareItem, online_cutoff
 from tenfold.clients.models import Client
@@ -13,19 +13,29 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_gives_every_active_client_15_to_40_devices_mostly_online() -> None:
-    # when the demo is seeded
+    # when the demo is seeded (online as of the seed's start: a slow seed on a busy machine must not age its devices)
+    cutoff = online_cutoff()
     seed_demo(2026)
     # then each active client has 15–40 devices, prospects and former clients none
     per_client = dict(Device.objects.values_list("client__status").annotate(n=Count("pk")).values_list(
         "client__status", "n"))
     assert set(per_client) == {"active"}
-    counts = Client.objects.filter(status="active").annotate(n=Count("devices")).values_list("n", flat=True)
+    counts = Client.objects.filter(status="active").annotate(
+        n=Count("devices", filter=~Q(devices__state="retired"))).values_list("n", flat=True)
     assert all(15 <= n <= 40 for n in counts)
+    # and a few old workstations were retired along the way
+    assert Device.objects.filter(state="retired", kind="workstation").count() >= len(counts)
     # and most managed devices are online, a few offline; each has a history row; managed ones have software
-    managed = Device.objects.filter(managed=True)
-    online = managed.filter(last_seen_at__gte=online_cutoff()).count()
+    managed = Device.objects.filter(managed=True).exclude(state="retired")  # a retired device no longer checks in
+    online = managed.filter(last_seen_at__gte=cutoff).count()
     assert 0.7 < online / managed.count() < 0.97
-    assert DeviceStateChange.objects.count() == Device.objects.count()
+    # every device's history starts at its arrival, and its last move is its current state
+    first = DeviceStateChange.objects.order_by("device_id", "at", "pk")
+    starts = {c.device_id: c for c in reversed(list(first))}
+    assert len(starts) == Device.objects.count()
+    assert all(starts[d.pk].at == d.created_at and starts[d.pk].from_state == "" for d in Device.objects.all())
+    latest = {c.device_id: c.to_state for c in first}
+    assert all(latest[pk] == state for pk, state in Device.objects.values_list("pk", "state"))
     assert not managed.annotate(n=Count("software")).filter(n__lt=3).exists()
     assert SoftwareItem.objects.filter(device__managed=False).count() == 0
     assert Device.objects.filter(name__startswith="SRV-", kind="server").exists()

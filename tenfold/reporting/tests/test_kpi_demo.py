@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -33,6 +34,13 @@ def test_demo_history_gives_the_dashboard_two_years_of_trends() -> None:
     mrr = [v for _label, v in figures["mrr"].series]
     assert all(v is not None and v > 0 for v in mrr) and mrr[-1] > mrr[0]  # MRR grew over the year
     assert sum(1 for _l, v in figures["ticket_volume"].series if v) == 12
+    # managed services grew: the devices under contract over the year, and at yearly steps over two years
+    growth = [v for _label, v in figures["managed_growth"].series]
+    assert len(growth) == 12 and growth[0] < growth[-1] and len(set(growth)) > 3
+    first = today.replace(day=1)
+    steps = kpis.managed_counts(scope, [kpis.add_months(first, -k) - timedelta(days=1) for k in (24, 12, 0)])
+    assert steps[0].total < steps[1].total < steps[2].total, steps
+    assert steps[0].workstations < steps[2].workstations
     report = forecasts.forecast_report(scope, today, per_client=False)
     tickets = report.total.forecasts["tickets"]
     assert tickets.method == "holt_winters" and tickets.backtest.quarters == 4 and tickets.value and tickets.value > 0
