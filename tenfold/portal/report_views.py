@@ -1,6 +1,6 @@
-"""The portal's scorecard pages: the company's own scorecard (the quarter in progress beside the last one) and its
-published business review decks. Portal administrators and portal users read them ("scorecards, QBR decks: R
-own"); another company's deck is a 404."""
+"""The portal's report pages: the company's own scorecard (the quarter in progress beside the last one), its
+published business review decks (portal administrators and portal users: "scorecards, QBR decks: R own"; another
+company's deck is a 404) and its inventory report (portal administrators only: "devices, inventory: R own")."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET
 
 from tenfold.core.roles import require
 from tenfold.portal.views import _portal_client
-from tenfold.reporting import selectors
+from tenfold.reporting import inventory, selectors
+from tenfold.reporting.kpi_inventory_views import inventory_response
 from tenfold.reporting.scorecard import REASONS
 from tenfold.reporting.views import deck_file
 
@@ -45,3 +46,12 @@ def qbr_deck(request: HttpRequest, deck_id: int, fmt: str) -> HttpResponse:
     deck = selectors.access_deck(request.user, deck_id)
     _portal_client(request)
     return deck_file(deck, fmt)
+
+
+@login_required
+@require_GET
+def inventory_report(request: HttpRequest) -> HttpResponse:
+    """The company's inventory report; ?format=csv or ?format=pdf downloads it."""
+    client = _portal_client(request)
+    return inventory_response(request, inventory.inventory_for_portal(request.user, client),
+                              "reporting/portal_inventory.html")

@@ -25,4 +25,5 @@ urlpatterns = [
     path("scorecard/", report_views.scorecard, name="scorecard"),
     path("reviews/", report_views.qbr_list, name="qbr_list"),
     path("reviews/decks/<int:deck_id>/<str:fmt>/", report_views.qbr_deck, name="qbr_deck"),
+    path("inventory/", report_views.inventory_report, name="inventory_report"),
 ]

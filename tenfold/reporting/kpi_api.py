@@ -1,4 +1,5 @@
-"""REST endpoints of the KPIs (each with the previous period), the forecasts and the inventory report."""
+"""REST endpoints of the KPIs (each with the previous period), the forecasts, the inventory report and the
+report subscriptions (scheduled delivery by e-mail)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,28 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
-from tenfold.core.api import ERRORS, actor_of
+from tenfold.core.api import ERRORS, Page, actor_of, paginate
 from tenfold.reporting import forecasts, inventory, kpi_tables, kpis
+from tenfold.reporting.kpi_models import ReportSubscription
 from tenfold.reporting.kpi_schemas import (
     DashboardOut,
     FigureDetailOut,
     ForecastReportOut,
     InventoryOut,
     PeriodQuery,
+    ReportSubscriptionFilters,
+    ReportSubscriptionIn,
+    ReportSubscriptionOut,
+    ReportSubscriptionPatch,
 )
 from tenfold.reporting.kpi_views import forecast_rows
 
 kpis_router = Router(tags=["kpis"])
 forecasts_router = Router(tags=["kpis"])
 inventory_router = Router(tags=["reports"])
+subscriptions_router = Router(tags=["reports"])
 
 
 def _period(params: PeriodQuery) -> kpis.Period:
@@ -109,3 +116,63 @@ def inventory_csv(request: HttpRequest, client_id: int) -> Any:
     response = HttpResponse(inventory.inventory_csv(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="inventory-{report.client.pk}.csv"'
     return response
+
+
+# --- Report subscriptions -------------------------------------------------------------------------------------
+
+
+def _subscription_out(sub: ReportSubscription) -> dict[str, Any]:
+    return {"id": sub.pk, "report": sub.report, "client_id": sub.client_id,
+            "client": sub.client.name if sub.client else None, "recipients": sub.recipient_list(),
+            "cadence": sub.cadence, "format": sub.format, "enabled": sub.enabled, "next_send_on": sub.next_send_on,
+            "last_sent_at": sub.last_sent_at, "created_at": sub.created_at}
+
+
+@subscriptions_router.get("", response={200: Page[ReportSubscriptionOut], **ERRORS},
+                          summary="List scheduled reports")
+def list_subscriptions(request: HttpRequest, filters: Query[ReportSubscriptionFilters]) -> Any:
+    """The scheduled reports of the clients the caller sees, and those of every client."""
+    queryset = inventory.subscriptions_visible(actor_of(request))
+    if filters.client_id is not None:
+        queryset = queryset.filter(client_id=filters.client_id)
+    if filters.report is not None:
+        queryset = queryset.filter(report=filters.report)
+    if filters.enabled is not None:
+        queryset = queryset.filter(enabled=filters.enabled)
+    page = paginate(queryset, filters.page, filters.page_size)
+    page["items"] = [_subscription_out(sub) for sub in page["items"]]
+    return page
+
+
+@subscriptions_router.post("", response={201: ReportSubscriptionOut, **ERRORS}, summary="Schedule a report")
+def create_subscription(request: HttpRequest, payload: ReportSubscriptionIn) -> Any:
+    """A client's report goes to staff who see the client or to its contacts; a report of every client to staff
+    who see every client."""
+    sub = inventory.subscription_create(actor=actor_of(request), report=payload.report, client_id=payload.client_id,
+                                        recipients=payload.recipients, cadence=payload.cadence,
+                                        first_send_on=payload.next_send_on, format=payload.format,
+                                        enabled=payload.enabled)
+    return Status(201, _subscription_out(sub))
+
+
+@subscriptions_router.get("/{subscription_id}", response={200: ReportSubscriptionOut, **ERRORS},
+                          summary="Get a scheduled report")
+def get_subscription(request: HttpRequest, subscription_id: int) -> Any:
+    return _subscription_out(inventory.access_subscription(actor_of(request), subscription_id))
+
+
+@subscriptions_router.patch("/{subscription_id}", response={200: ReportSubscriptionOut, **ERRORS},
+                            summary="Change a scheduled report")
+def update_subscription(request: HttpRequest, subscription_id: int, payload: ReportSubscriptionPatch) -> Any:
+    """Recipients, report, cadence, format, next delivery, enabled; the client does not change."""
+    actor = actor_of(request)
+    sub = inventory.access_subscription(actor, subscription_id)
+    data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+    return _subscription_out(inventory.subscription_update(actor=actor, subscription=sub, data=data))
+
+
+@subscriptions_router.delete("/{subscription_id}", response={204: None, **ERRORS}, summary="Delete a scheduled report")
+def delete_subscription(request: HttpRequest, subscription_id: int) -> Any:
+    actor = actor_of(request)
+    inventory.subscription_delete(actor=actor, subscription=inventory.access_subscription(actor, subscription_id))
+    return Status(204, None)

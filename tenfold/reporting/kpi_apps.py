@@ -14,6 +14,9 @@ def register() -> None:
     navigation.register(navigation.NavItem(
         "inventory-reports", _("Inventory reports"), "reporting:inventory_index", "devices", order=72,
         visible=lambda user: not getattr(user, "is_portal", True)))
+    # The client portal's inventory report: portal administrators (devices: R own); portal users have no entry.
+    navigation.register(navigation.NavItem("portal-inventory", _("Our inventory"), "portal:inventory_report",
+                                           "devices", order=45, portal=True))
     events.register("report.send_requested", "reporting.send_report", inventory.on_report_send_requested)
     # Every day at 07:00: the subscriptions due that day are claimed and sent.
     scheduler.register_builtin(scheduler.BuiltinSchedule(

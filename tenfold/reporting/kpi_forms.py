@@ -53,22 +53,43 @@ def today() -> date:
 
 
 class SubscriptionForm(forms.Form):
-    """A scheduled report: which, for which client (or all), to whom, how often, from when."""
+    """A scheduled report: which, for which client (or all), to whom, how often, in which format, from when."""
 
     report = forms.ChoiceField(label=_("report"))
     client = forms.TypedChoiceField(label=_("client"), coerce=int, empty_value=None, required=False)
     recipients = forms.CharField(label=_("recipients"), widget=forms.Textarea(attrs={"rows": 3}),
                                  help_text=_("One address per line: staff members, or the client's contacts."))
     cadence = forms.ChoiceField(label=_("cadence"))
+    format = forms.ChoiceField(label=_("format"))
     next_send_on = forms.DateField(label=_("first delivery"), widget=DATE_INPUT)
+    enabled = forms.BooleanField(label=_("enabled"), required=False, initial=True,
+                                 help_text=_("A disabled report is kept but not sent."))
 
     def __init__(self, *args: Any, clients: Any = (), **kwargs: Any) -> None:
-        from tenfold.reporting.kpi_models import Cadence, ReportKind
+        from tenfold.reporting.kpi_models import Cadence, ReportFormat, ReportKind
 
         super().__init__(*args, **kwargs)
         self.fields["report"].choices = ReportKind.choices  # type: ignore[attr-defined]
         self.fields["cadence"].choices = Cadence.choices  # type: ignore[attr-defined]
-        self.fields["client"].choices = [("", _("All clients"))] + [  # type: ignore[attr-defined]
-            (c.pk, c.name) for c in clients]
+        self.fields["format"].choices = ReportFormat.choices  # type: ignore[attr-defined]
+        if "client" in self.fields:
+            self.fields["client"].choices = [("", _("All clients"))] + [  # type: ignore[attr-defined]
+                (c.pk, c.name) for c in clients]
         if not self.is_bound:
             self.initial.setdefault("next_send_on", timezone.localdate())
+
+
+class SubscriptionEditForm(SubscriptionForm):
+    """A scheduled report's changeable values (its client stays)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["client"]
+        self.fields["next_send_on"].label = _("next delivery")
+
+    @staticmethod
+    def initial_of(subscription: Any) -> dict[str, Any]:
+        """The form's values for a stored subscription."""
+        return {"report": subscription.report, "recipients": subscription.recipients,
+                "cadence": subscription.cadence, "format": subscription.format,
+                "next_send_on": subscription.next_send_on, "enabled": subscription.enabled}

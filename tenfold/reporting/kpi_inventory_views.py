@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tenfold.core.errors import ValidationError
 from tenfold.reporting import inventory
-from tenfold.reporting.kpi_forms import SubscriptionForm
+from tenfold.reporting.kpi_forms import SubscriptionEditForm, SubscriptionForm
 
 
 @login_required
@@ -26,7 +26,11 @@ def inventory_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def inventory_report(request: HttpRequest, client_id: int) -> HttpResponse:
     """A client's hardware, software and licences; ?format=csv or ?format=pdf downloads it."""
-    report = inventory.inventory_for(request.user, client_id)
+    return inventory_response(request, inventory.inventory_for(request.user, client_id), "reporting/inventory.html")
+
+
+def inventory_response(request: HttpRequest, report: inventory.InventoryReport, template: str) -> HttpResponse:
+    """The report as a page, or as a download with ?format=csv or ?format=pdf (the staff and portal pages)."""
     fmt = request.GET.get("format")
     day = report.generated_at.date()
     if fmt == "csv":
@@ -37,7 +41,7 @@ def inventory_report(request: HttpRequest, client_id: int) -> HttpResponse:
         response = HttpResponse(inventory.inventory_pdf([report]), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{inventory.pdf_filename(report.client, day)}"'
         return response
-    return render(request, "reporting/inventory.html", {"report": report})
+    return render(request, template, {"report": report})
 
 
 @login_required
@@ -62,7 +66,8 @@ def subscription_create(request: HttpRequest) -> HttpResponse:
             try:
                 inventory.subscription_create(actor=request.user, report=data["report"], client_id=data["client"],
                                               recipients=data["recipients"], cadence=data["cadence"],
-                                              first_send_on=data["next_send_on"])
+                                              first_send_on=data["next_send_on"], format=data["format"],
+                                              enabled=data["enabled"])
             except ValidationError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             else:
@@ -71,6 +76,27 @@ def subscription_create(request: HttpRequest) -> HttpResponse:
         return render(request, "reporting/subscription_form.html", {"form": form}, status=422)
     inventory.require(request.user, "scorecards", "add")
     return render(request, "reporting/subscription_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscription_edit(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    """Change a scheduled report's recipients, cadence, format or next delivery, or enable/disable it."""
+    subscription = inventory.access_subscription(request.user, subscription_id)
+    inventory.require(request.user, "scorecards", "change")
+    form = SubscriptionEditForm(request.POST or None, initial=SubscriptionEditForm.initial_of(subscription))
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                inventory.subscription_update(actor=request.user, subscription=subscription, data=form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            else:
+                messages.success(request, _("The scheduled report is saved."))
+                return redirect("reporting:subscription_list")
+        return render(request, "reporting/subscription_form.html", {"form": form, "subscription": subscription},
+                      status=422)
+    return render(request, "reporting/subscription_form.html", {"form": form, "subscription": subscription})
 
 
 @login_required

@@ -10,11 +10,17 @@ from tenfold.clients.models import Client
 from tenfold.core.models import TimeStampedModel
 from tenfold.knowledge.models import StaffOrClientQuerySet
 
-__all__ = ["Cadence", "ReportKind", "ReportSubscription"]
+__all__ = ["Cadence", "ReportFormat", "ReportKind", "ReportSubscription"]
 
 
 class ReportKind(models.TextChoices):
     INVENTORY = "inventory", _("Inventory report")
+    PATCH = "patch", _("Patch report")
+
+
+class ReportFormat(models.TextChoices):
+    PDF = "pdf", _("PDF")
+    CSV = "csv", _("CSV")
 
 
 class Cadence(models.TextChoices):
@@ -24,14 +30,16 @@ class Cadence(models.TextChoices):
 
 
 class ReportSubscription(TimeStampedModel):
-    """A report sent by e-mail on a cadence, as a PDF, for one client (to its contacts or staff) or for every
-    client (to staff only). MSP-level when it covers all clients."""
+    """A report sent by e-mail on a cadence, as a PDF or CSV, for one client (to its contacts or staff) or for
+    every client (to staff only). MSP-level when it covers all clients; a disabled one is kept but not sent."""
 
     report = models.CharField(_("report"), max_length=20, choices=ReportKind.choices, default=ReportKind.INVENTORY)
     client = models.ForeignKey(Client, verbose_name=_("client"), null=True, blank=True, on_delete=models.CASCADE,
                                related_name="report_subscriptions", help_text=_("Leave empty for all clients."))
     recipients = models.TextField(_("recipients"), help_text=_("E-mail addresses, one per line."))
     cadence = models.CharField(_("cadence"), max_length=10, choices=Cadence.choices, default=Cadence.MONTHLY)
+    format = models.CharField(_("format"), max_length=10, choices=ReportFormat.choices, default=ReportFormat.PDF)
+    enabled = models.BooleanField(_("enabled"), default=True, help_text=_("A disabled report is not sent."))
     next_send_on = models.DateField(_("next delivery"))
     last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
@@ -48,4 +56,5 @@ class ReportSubscription(TimeStampedModel):
         return f"{self.get_report_display()} — {self.client or _('All clients')}"
 
     def recipient_list(self) -> list[str]:
+        """The addresses, one per line as stored."""
         return [line.strip() for line in self.recipients.replace(",", "\n").splitlines() if line.strip()]

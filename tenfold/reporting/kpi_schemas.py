@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from ninja import Field, Schema
+
+from tenfold.core.api import InputSchema
 
 
 class PeriodQuery(Schema):
@@ -118,3 +120,55 @@ class InventoryOut(Schema):
     devices: list[DeviceRowOut]
     software: list[SoftwareRowOut]
     licences: list[LicenceRowOut]
+
+
+# --- Report subscriptions -------------------------------------------------------------------------------------
+
+ReportName = Literal["inventory", "patch"]
+CadenceName = Literal["weekly", "monthly", "quarterly"]
+FormatName = Literal["pdf", "csv"]
+RECIPIENTS_DOC = ("E-mail addresses (at most 20): staff members who see the report's clients, or contacts of the "
+                  "subscription's client. Any other address, such as another client's contact, is refused (422).")
+
+
+class ReportSubscriptionIn(InputSchema):
+    report: ReportName = Field("inventory", examples=["inventory"])
+    client_id: int | None = Field(None, ge=1, le=2**63 - 1, description="null for a report of every client (staff "
+                                  "who see every client only).", examples=[7])
+    recipients: list[str] = Field(min_length=1, max_length=20, description=RECIPIENTS_DOC,
+                                  examples=[["claire.martin@boulangerie-martin.example"]])
+    cadence: CadenceName = Field("monthly", examples=["monthly"])
+    format: FormatName = Field("pdf", examples=["pdf"])
+    next_send_on: date = Field(description="The first delivery (today or later).", examples=["2026-12-01"])
+    enabled: bool = Field(True, description="A disabled report is kept but not sent.")
+
+
+class ReportSubscriptionPatch(InputSchema):
+    report: ReportName | None = Field(None, examples=["patch"])
+    recipients: list[str] | None = Field(None, min_length=1, max_length=20, description=RECIPIENTS_DOC)
+    cadence: CadenceName | None = Field(None, examples=["weekly"])
+    format: FormatName | None = Field(None, examples=["csv"])
+    next_send_on: date | None = Field(None, description="The next delivery (today or later when changed).")
+    enabled: bool | None = Field(None, examples=[False])
+
+
+class ReportSubscriptionOut(Schema):
+    id: int = Field(examples=[3])
+    report: str = Field(examples=["inventory"])
+    client_id: int | None = Field(examples=[7])
+    client: str | None = Field(description="null for every client.", examples=["Alpha Bakery"])
+    recipients: list[str] = Field(examples=[["claire.martin@boulangerie-martin.example"]])
+    cadence: str = Field(examples=["monthly"])
+    format: str = Field(examples=["pdf"])
+    enabled: bool = Field(examples=[True])
+    next_send_on: date = Field(examples=["2026-12-01"])
+    last_sent_at: datetime | None = Field(examples=["2026-11-01T07:00:12Z"])
+    created_at: datetime
+
+
+class ReportSubscriptionFilters(Schema):
+    client_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    report: ReportName | None = None
+    enabled: bool | None = None
+    page: int = 1
+    page_size: int | None = None

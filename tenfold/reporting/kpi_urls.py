@@ -12,6 +12,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("inventory/<int:client_id>/", kpi_inventory_views.inventory_report, name="inventory_report"),
     path("report-subscriptions/", kpi_inventory_views.subscription_list, name="subscription_list"),
     path("report-subscriptions/new/", kpi_inventory_views.subscription_create, name="subscription_create"),
+    path("report-subscriptions/<int:subscription_id>/", kpi_inventory_views.subscription_edit,
+         name="subscription_edit"),
     path("report-subscriptions/<int:subscription_id>/delete/", kpi_inventory_views.subscription_delete,
          name="subscription_delete"),
 ]

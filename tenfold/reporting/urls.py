@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("scorecards/", views.portfolio, name="portfolio"),
     path("scorecards/settings/", views.scorecard_settings, name="settings"),
     path("scorecards/clients/<int:client_id>/", views.scorecard, name="scorecard"),
+    path("scorecards/clients/<int:client_id>/panel/", views.client_scorecard_panel, name="client_scorecard_panel"),
     path("scorecards/clients/<int:client_id>/metrics/<slug:key>/", views.metric_detail, name="metric_detail"),
     path("scorecards/clients/<int:client_id>/cadence/", views.cadence_edit, name="cadence_edit"),
     path("reviews/", views.meeting_list, name="meeting_list"),

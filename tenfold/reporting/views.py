@@ -123,6 +123,19 @@ def scorecard(request: HttpRequest, client_id: int) -> HttpResponse:
         "cadence_form": CadenceForm(initial=_cadence_initial(client))})
 
 
+@login_required
+@require_GET
+def client_scorecard_panel(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The scorecard panel of a client's page (an HTMX fragment: clients sits below reporting): the last closed
+    quarter's score from its snapshot, the next review due and a link to the scorecard."""
+    client = selectors.access_scorecard_client(request.user, client_id)
+    _staff_only(request)
+    period = selectors.last_closed_quarter()
+    return render(request, "reporting/partials/client_scorecard_panel.html", {
+        "client": client, "period": period, "snapshot": selectors.final_snapshot(client.pk, period),
+        "cadence": selectors.cadence_of(client)})
+
+
 def _period_choices(period: Period) -> list[Period]:
     current = selectors.current_period(period.kind)
     choices, cursor = [], current

@@ -191,7 +191,10 @@ class Ticket(TimeStampedModel):
                                     violation_error_message=_("This recurrence already opened a ticket.")),
         ]
         indexes = [models.Index(fields=["client", "status"], name="sd_ticket_client_status"),
-                   models.Index(fields=["assignee", "status"], name="sd_ticket_assignee_status")]
+                   models.Index(fields=["assignee", "status"], name="sd_ticket_assignee_status"),
+                   # The KPIs count tickets opened and resolved in a period (reporting.kpis).
+                   models.Index(fields=["created_at"], name="sd_ticket_created"),
+                   models.Index(fields=["resolved_at"], name="sd_ticket_resolved")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}".strip()

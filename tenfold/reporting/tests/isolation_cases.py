@@ -110,6 +110,7 @@ register(
     Case("ui:reporting:portfolio", "list", "scorecards", staff_only=True, leak=leak_name),
     Case("ui:reporting:settings", "object", "settings", "change", client_owned=False, staff_only=True),
     Case("ui:reporting:scorecard", "object", "scorecards", params=client_params, staff_only=True),
+    Case("ui:reporting:client_scorecard_panel", "object", "scorecards", params=client_params, staff_only=True),
     Case("ui:reporting:metric_detail", "object", "scorecards",
          params=lambda w: {"client_id": w.client_a.pk, "key": "managed_devices"}, staff_only=True),
     Case("ui:reporting:cadence_edit", "object", "scorecards", "change", method="POST", params=client_params,

@@ -56,7 +56,24 @@ def subscription_params(world: World) -> dict[str, Any]:
 
 def subscription_body(world: World) -> dict[str, Any]:
     return {"report": "inventory", "client": str(world.client_a.pk), "recipients": world.users["admin"].email,
-            "cadence": "monthly", "next_send_on": (timezone.localdate() + timedelta(days=1)).isoformat()}
+            "cadence": "monthly", "format": "pdf", "enabled": "on",
+            "next_send_on": (timezone.localdate() + timedelta(days=1)).isoformat()}
+
+
+def subscription_edit_body(world: World) -> dict[str, Any]:
+    return {"report": "patch", "recipients": world.users["admin"].email, "cadence": "weekly", "format": "csv",
+            "next_send_on": (timezone.localdate() + timedelta(days=2)).isoformat(), "enabled": "on"}
+
+
+def subscription_api_body(world: World) -> dict[str, Any]:
+    return {"report": "inventory", "client_id": world.client_a.pk, "recipients": [world.users["admin"].email],
+            "cadence": "monthly", "format": "csv",
+            "next_send_on": (timezone.localdate() + timedelta(days=1)).isoformat()}
+
+
+def leak_subscription(world: World) -> str:
+    subscription_params(world)
+    return world.client_a.name
 
 
 def leak_name(world: World) -> str:
@@ -78,6 +95,9 @@ register(
     Case("ui:reporting:subscription_list", "list", "scorecards", params=built, leak=leak_name, **STAFF),
     Case("ui:reporting:subscription_create", "create", "scorecards", "add", method="POST", body=subscription_body,
          models=(ReportSubscription,), **STAFF),
+    Case("ui:reporting:subscription_edit", "object", "scorecards", "change", method="POST",
+         params=subscription_params, body=subscription_edit_body, models=(ReportSubscription,), **STAFF),
+    Case("ui:portal:inventory_report", "list", "devices", params=built, leak=leak_device, portal_only=True),
     Case("ui:reporting:subscription_delete", "object", "scorecards", "delete", method="POST",
          params=subscription_params, models=(ReportSubscription,), **STAFF),
     Case(API.format("GET", "kpis/"), "list", "kpis", params=built, leak=leak_name, **STAFF),
@@ -86,4 +106,15 @@ register(
     Case(API.format("GET", "inventory-reports/{client_id}"), "object", "devices", params=client_params, **STAFF),
     Case(API.format("GET", "inventory-reports/{client_id}/csv"), "object", "devices", params=client_params,
          **STAFF),
+    Case(API.format("GET", "report-subscriptions"), "list", "scorecards", leak=leak_subscription, **STAFF),
+    Case(API.format("POST", "report-subscriptions"), "create", "scorecards", "add", method="POST",
+         body=subscription_api_body, models=(ReportSubscription,), **STAFF),
+    Case(API.format("GET", "report-subscriptions/{subscription_id}"), "object", "scorecards",
+         params=subscription_params, **STAFF),
+    Case(API.format("PATCH", "report-subscriptions/{subscription_id}"), "object", "scorecards", "change",
+         method="PATCH", params=subscription_params,
+         body=lambda w: {"recipients": [w.users["admin"].email], "enabled": False}, models=(ReportSubscription,),
+         **STAFF),
+    Case(API.format("DELETE", "report-subscriptions/{subscription_id}"), "object", "scorecards", "delete",
+         method="DELETE", params=subscription_params, models=(ReportSubscription,), **STAFF),
 )

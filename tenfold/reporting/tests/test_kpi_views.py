@@ -209,6 +209,8 @@ def test_subscription_recipients_are_checked(msp) -> None:  # type: ignore[no-un
 
 def test_due_subscription_is_sent_once_by_email_with_the_pdf(msp) -> None:  # type: ignore[no-untyped-def]
     inventory_world(msp)
+    Contact.objects.create(client=msp.clients["A"], first_name="Claire", last_name="Client",
+                           email="claire@alpha.example")
     today = timezone.localdate()
     sub = ReportSubscription.objects.create(client=msp.clients["A"], recipients="claire@alpha.example",
                                             cadence="monthly", next_send_on=today)
@@ -239,11 +241,11 @@ def test_subscription_screens(msp) -> None:  # type: ignore[no-untyped-def]
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = http.post(reverse("reporting:subscription_create"), {
         "report": "inventory", "client": "", "recipients": "stranger@elsewhere.example", "cadence": "monthly",
-        "next_send_on": tomorrow})
+        "format": "pdf", "next_send_on": tomorrow, "enabled": "on"})
     assert response.status_code == 422 and ReportSubscription.objects.count() == 0
     response = http.post(reverse("reporting:subscription_create"), {
         "report": "inventory", "client": "", "recipients": msp.users["finance"].email, "cadence": "weekly",
-        "next_send_on": tomorrow})
+        "format": "pdf", "next_send_on": tomorrow, "enabled": "on"})
     assert response.status_code == 302 and ReportSubscription.objects.get().client is None
     with CaptureQueriesContext(connection) as queries:
         assert http.get(reverse("reporting:subscription_list")).status_code == 200
