@@ -1,10 +1,12 @@
 """The one test command (`make test`, and `.ci/run` with --require-all).
 
-Gates, in order, each with a time limit: ruff, mypy, the import-layer contracts, the migrations
-check, the French catalogue, pytest on SQLite, pytest on PostgreSQL (when a server answers on
-127.0.0.1:5432 or TENFOLD_TEST_DATABASE_URL names one; a throw-away database per run), and the
-browser tests (when /usr/bin/chromium exists). Every gate runs even when an earlier one failed; the
-summary says what passed, failed or was skipped and why, and the last line counts every pytest pass.
+Gates, in order, each with a time limit: ruff, mypy, the import-layer contracts, bandit, the migrations
+check, the dependency audit (pip-audit with security/audit-allowlist.toml; "skipped" with the reason when no
+vulnerability data is reachable), the French catalogue, the agent's tests, the fuzz targets, pytest on SQLite,
+pytest on PostgreSQL (when a server answers on 127.0.0.1:5432 or TENFOLD_TEST_DATABASE_URL names one; a
+throw-away database per run), and the browser tests (when /usr/bin/chromium exists). Every gate runs even
+when an earlier one failed; the summary says what passed, failed or was skipped and why, and the last line
+counts every pytest pass.
 
     python3 scripts/test.py [--require-all] [--budget-minutes N]
 """
@@ -39,7 +41,7 @@ MINUTE = 60
 FUZZ_SECONDS = int(os.environ.get("TENFOLD_FUZZ_SECONDS", "60"))  # the fuzzing gate's time bound
 # The other outside parsers' targets (fuzz/parsers.py), each for this long.
 PARSER_FUZZ_SECONDS = int(os.environ.get("TENFOLD_PARSER_FUZZ_SECONDS", "15"))
-PARSER_FUZZ_TARGETS = ("email", "markdown", "csv")
+PARSER_FUZZ_TARGETS = ("email", "markdown", "csv", "payments", "workflow")
 
 
 @dataclass
@@ -147,6 +149,29 @@ class Runner:
                   [sys.executable, "-m", "tenfold", "manage", "makemigrations", "--check", "--dry-run"],
                   timeout=5 * MINUTE, env=self.env(DJANGO_SETTINGS_MODULE="tenfold.config.settings"))
 
+    def dependency_audit(self) -> None:
+        """pip-audit over the installed dependencies with the allowlist's advisories ignored
+        (scripts/audit_deps.py); when no vulnerability data can be reached it is skipped, saying why, never
+        passed."""
+        name = "dependency audit"
+        if self.deadline is not None and self.deadline - time.monotonic() < MINUTE:
+            self.record(Gate(name, "failed", detail="not run: the time budget is spent"))
+            return
+        print(f"\n==> {name}", flush=True)
+        summary = self.work / "dependency-audit.txt"
+        started = time.monotonic()
+        code = self.run([sys.executable, "scripts/audit_deps.py", "--summary-file", str(summary)],
+                        timeout=12 * MINUTE, env=self.env())
+        seconds = time.monotonic() - started
+        said = summary.read_text(encoding="utf-8").strip() if summary.exists() else ""
+        if code is None:
+            self.record(Gate(name, "failed", seconds, "timed out after 12 min"))
+        elif code == 3:  # audit_deps.SKIPPED: no vulnerability data reachable, and the reason
+            self.record(Gate(name, "skipped", seconds, said.removeprefix("skipped: ")))
+        else:
+            self.record(Gate(name, "passed" if code == 0 else "failed", seconds,
+                             said.split(": ", 1)[-1] if said else f"exit {code}", exit_code=code))
+
     def translations(self) -> None:
         name = "translations"
         if not FRENCH_CATALOGUE.exists():
@@ -185,7 +210,7 @@ class Runner:
 
     def fuzz(self) -> None:
         """The atheris targets, each time-bounded: the agent check-in parser (fuzz/checkin.py), then the email,
-        Markdown and CSV import parsers (fuzz/parsers.py)."""
+        Markdown, device CSV import, payments CSV import and workflow definition parsers (fuzz/parsers.py)."""
         name = "fuzz: check-in parser"
         try:
             import atheris  # noqa: F401
@@ -325,6 +350,7 @@ def main() -> int:
         runner = Runner(args.require_all, Path(work), budget)
         try:
             runner.static_checks()
+            runner.dependency_audit()
             runner.translations()
             runner.agent()
             runner.fuzz()

@@ -210,6 +210,13 @@ def checkin_limiter() -> CheckinLimiter:
     return _limiter
 
 
+def health_figures() -> dict[str, Any]:
+    """This process's shedding counters for /healthz: the limit, check-ins in flight and at the peak, admitted
+    and refused since the process started, the mean service time (ms) and the threshold it sheds above."""
+    limiter = checkin_limiter()
+    return {**limiter.figures().as_dict(), "shed_after_ms": round(limiter.shed_after_s * 1000)}
+
+
 def reset_checkin_limiter() -> None:
     """Forget this process's limiter (the next use reads the settings again); for tests."""
     global _limiter

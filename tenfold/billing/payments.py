@@ -123,12 +123,12 @@ def parse_amount(text: str) -> tuple[Decimal | None, str]:
         amount = Decimal(value)
     except InvalidOperation:
         return None, _("“%(value)s” is not an amount: write 1234.50 or 1234,50.") % {"value": text.strip()[:50]}
+    if amount > MAX_AMOUNT:  # first: quantizing a number of more than 28 digits raises InvalidOperation
+        return None, _("This amount is too large.")
     if amount != amount.quantize(CENT):
         return None, _("An amount has at most two decimal places.")
     if amount <= 0:
         return None, _("The amount must be more than zero.")
-    if amount > MAX_AMOUNT:
-        return None, _("This amount is too large.")
     return amount.quantize(CENT), ""
 
 

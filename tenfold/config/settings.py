@@ -223,6 +223,9 @@ TENFOLD_API_PAGE_SIZE = 50
 TENFOLD_LIST_PAGE_SIZE = 50
 TENFOLD_SCHEDULER_TICK_SECONDS = 5
 TENFOLD_WORKER_STALE_SECONDS = 90
+# How long a worker holds an outbox event it is delivering; one killed mid-delivery leaves the event to
+# another worker after this long (tenfold.core.events). Keep it above the slowest event handler.
+TENFOLD_OUTBOX_CLAIM_SECONDS = max(1, env_int("TENFOLD_OUTBOX_CLAIM_SECONDS", 120))
 # Raw metric samples and check results older than this many days are deleted once rolled up
 # (tenfold.monitoring.history); daily rollups are kept forever.
 TENFOLD_RAW_RETENTION_DAYS = max(2, env_int("TENFOLD_RAW_RETENTION_DAYS", 30))

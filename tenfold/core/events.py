@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -36,7 +37,7 @@ class Registration:
 
 
 _registry: dict[str, list[Registration]] = {}
-CLAIM_SECONDS = 120
+CLAIM_SECONDS = 120  # the default of settings.TENFOLD_OUTBOX_CLAIM_SECONDS
 MAX_BACKOFF_SECONDS = 3600
 
 
@@ -80,11 +81,18 @@ def _kick_delivery() -> None:
         logger.warning("could not enqueue outbox delivery; the periodic sweep will deliver", exc_info=True)
 
 
+def claim_seconds() -> int:
+    """How long a worker holds an event it is delivering (`TENFOLD_OUTBOX_CLAIM_SECONDS`): an event whose worker
+    was killed mid-delivery is taken again by another after this long. Shorter than the slowest delivery, two
+    workers run the same handlers at once (each still applied once, the second rolled back)."""
+    return int(getattr(settings, "TENFOLD_OUTBOX_CLAIM_SECONDS", CLAIM_SECONDS))
+
+
 def _claim(event_id: int, token: str) -> bool:
     now = timezone.now()
     claimed = OutboxEvent.objects.filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), pk=event_id, delivered_at__isnull=True,
-    ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), claim_token=token)
+    ).update(claimed_until=now + timedelta(seconds=claim_seconds()), claim_token=token)
     return claimed == 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,8 +26,27 @@ def tax_rates() -> list[TaxRate]:
     return list(TaxRate.objects.order_by("-is_default", "name"))
 
 
+# Figures of the answering process that a higher app keeps, shown by /healthz under their name (the agents'
+# check-in shedding: `tenfold.agents.apps`). Counters only: no secret, no personal data.
+HealthSection = Callable[[], dict[str, Any]]
+_health_sections: dict[str, HealthSection] = {}
+
+
+def register_health_section(name: str, figures: HealthSection) -> None:
+    """Show `name: figures()` in /healthz (a higher app registers in its `apps.py`)."""
+    _health_sections[name] = figures
+
+
 def health() -> dict[str, Any]:
-    """The database and worker state for /healthz."""
+    """The database and worker state for /healthz, then the registered sections of this process (shown even
+    when the database is down: the check-in shedding matters most then)."""
+    state = _database_and_workers()
+    for name, figures in _health_sections.items():
+        state[name] = figures()
+    return state
+
+
+def _database_and_workers() -> dict[str, Any]:
     state: dict[str, Any] = {"status": "ok", "database": "ok", "database_vendor": connection.vendor}
     try:
         with connection.cursor() as cursor:

@@ -333,3 +333,25 @@ def test_the_view_refuses_over_the_limit_when_reached_without_the_lane(
     assert bad.status_code == 422
     assert post(HttpClient(), CHECKIN, checkin_body(heartbeat(2), result(3)), agent["credential"]).status_code == 200
     assert limit_one.figures().in_flight == 0 and limit_one.figures().admitted == 3
+
+
+def test_healthz_shows_this_process_shedding_counters_and_no_secret(
+        agent: dict[str, Any], lane: Any, limit_one: CheckinLimiter) -> None:
+    # given one check-in in flight in this process and one refused
+    held = limit_one.try_enter()
+    assert held is not None
+    assert wsgi_post(lane, checkin_body(heartbeat(2)), agent["credential"]).status_code == 429
+    # when /healthz is asked (no authentication)
+    answer = lane.get("/healthz")
+    # then it shows the limiter's counters since the process started, by name
+    assert answer.status_code == 200
+    body = json.loads(answer.data)
+    assert body["checkin"] == {"limit": 1, "in_flight": 1, "peak": 1, "admitted": 1, "refused": 1,
+                               "mean_service_ms": 50.0, "shed_after_ms": 0}
+    # and nothing secret: no credential, no key, nothing but the state and the counters
+    assert agent["credential"] not in answer.data.decode()
+    assert set(body) == {"status", "database", "database_vendor", "workers", "worker", "worker_last_seen",
+                         "checkin"}
+    # when the slot is given back, the next answer shows it
+    limit_one.leave(held)
+    assert json.loads(lane.get("/healthz").data)["checkin"]["in_flight"] == 0

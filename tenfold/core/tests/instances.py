@@ -91,7 +91,8 @@ def make_instance(tmp_path: Path) -> Iterator[Any]:
             env["TENFOLD_DATABASE_URL"] = databases[-1]
         env.update(extra_env)
         instance = Instance(root=root, env=env)
-        instance.run("migrate", "--verbosity", "0")
+        # Generous: on a machine shared with other work a first migration has taken over three minutes.
+        instance.run("migrate", "--verbosity", "0", timeout=600)
         return instance
 
     yield make

@@ -15,8 +15,8 @@ What the test shows of today's behaviour, and works within:
   growing wait (1 s to 15 s) instead of exiting; the test checks the same process is still running and
   delivers the events written after the database restart.
 - The worker is killed when no outbox event is claimed: an event claimed by a worker killed mid-delivery
-  is taken again only after `events.CLAIM_SECONDS` (120 s) by the periodic sweep, longer than this test
-  may run. That case is not exercised here.
+  is taken again only after `TENFOLD_OUTBOX_CLAIM_SECONDS` (120 s by default) by the periodic sweep, longer
+  than this test may run. That case is `test_outbox_kill.py`'s, with a short claim.
 
 PostgreSQL pass only (TENFOLD_TEST_DATABASE_URL set); skipped when `initdb`/`pg_ctl` are not installed.
 """
@@ -363,7 +363,7 @@ def test_worker_and_postgresql_killed_during_a_fleet_run_lose_nothing(
         wait_until(lambda: acked() >= 300 or any(a.error for a in fleet.values()), 60, "check-ins acknowledged",
                    details, interval=0.1)
         # No event may be claimed by the worker at the kill: a claim held by a dead worker is only retaken
-        # after events.CLAIM_SECONDS (120 s), beyond this test's time bound (see the module docstring).
+        # after TENFOLD_OUTBOX_CLAIM_SECONDS (120 s), beyond this test's time bound (see the module docstring).
         wait_until(delivered, 60, "the first events delivered", details, interval=1)
         worker.kill9()
         acked_before = acked()
