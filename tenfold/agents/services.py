@@ -241,17 +241,31 @@ def on_device_retired(event: Any) -> None:
 # --- Jobs --------------------------------------------------------------------------------------
 
 
+def actor_kind_of(actor: Any) -> str | None:
+    """"system" for an actor that acts for the MSP without being a user or a token (the patch schedule, a
+    workflow, a scheduled run: authenticated, no user id); None lets the audit log decide (user or token)."""
+    if actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) is None:
+        return ActorKind.SYSTEM
+    return None
+
+
 @transaction.atomic
-def job_create(*, actor: Any, device: Device, kind: str, payload: dict[str, Any]) -> Job:
-    """Queue work for a device's agent; it rides on the agent's next check-in answer."""
+def job_create(*, actor: Any, device: Device, kind: str, payload: dict[str, Any],
+               timeout_seconds: int | None = None) -> Job:
+    """Queue work for a device's agent; it rides on the agent's next check-in answer. With `timeout_seconds`,
+    a job sent and not finished within it (plus a grace) is marked timed out by automation's sweep."""
     require(actor, "jobs", "add")
     if device.state == DeviceState.RETIRED or not device.managed:
         raise Conflict(_("Jobs run only on managed devices that are not retired."))
     if not kind or len(kind) > 50:
         raise ValidationError(_("Name the kind of job."), field="kind")
+    if timeout_seconds is not None and not 1 <= timeout_seconds <= 7 * 86_400:
+        raise ValidationError(_("The timeout is between 1 second and 7 days."), field="timeout_seconds")
     job = Job.objects.create(client_id=device.client_id, device=device, kind=kind, payload=payload,
+                             timeout_seconds=timeout_seconds,
                              created_by=actor if getattr(actor, "pk", None) else None)
-    audit.record(actor, "job.created", job, changes={"device_id": device.pk, "kind": kind})
+    audit.record(actor, "job.created", job, changes={"device_id": device.pk, "kind": kind},
+                 actor_kind=actor_kind_of(actor))
     events.emit("job.created", client_id=device.client_id, payload={"job_id": job.pk, "device_id": device.pk})
     return job
 

@@ -27,7 +27,7 @@ from tenfold.automation.schemas import (
     SigningKeyOut,
 )
 from tenfold.core.api import ERRORS, Page, actor_of, ordering_param, paginate
-from tenfold.core.errors import ValidationError
+from tenfold.core.errors import NotFound, ValidationError
 
 keys_router = Router(tags=["automation"])
 scripts_router = Router(tags=["automation"])
@@ -151,7 +151,8 @@ def run_script(request: HttpRequest, script_id: int, payload: ScriptRunIn) -> An
     actor = actor_of(request)
     script = selectors.access_script_for_run(actor, script_id)
     runs = services.script_run(actor=actor, script=script, device_ids=payload.device_ids, client_id=payload.client_id,
-                               parameters=payload.parameters, version_number=payload.version)
+                               group_id=payload.group_id, parameters=payload.parameters,
+                               version_number=payload.version)
     return Status(201, runs)
 
 
@@ -159,7 +160,7 @@ def run_script(request: HttpRequest, script_id: int, payload: ScriptRunIn) -> An
 def list_script_runs(request: HttpRequest, script_id: int, params: Query[ListParams]) -> Any:
     actor = actor_of(request)
     script = selectors.access_script(actor, script_id)
-    return paginate(selectors.runs_visible(actor).filter(version__script=script), params.page, params.page_size)
+    return paginate(selectors.items_visible(actor).filter(version__script=script), params.page, params.page_size)
 
 
 # --- Versions and signatures -------------------------------------------------------------------
@@ -199,7 +200,7 @@ def revoke_version(request: HttpRequest, version_id: int) -> Any:
 @runs_router.get("", response={200: Page[ScriptRunOut], **ERRORS}, summary="List script runs")
 def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
     """Runs on devices of clients you may see, newest first; output has secret values redacted."""
-    queryset = selectors.runs_visible(actor_of(request))
+    queryset = selectors.items_visible(actor_of(request)).filter(version__isnull=False)
     if filters.device_id:
         queryset = queryset.filter(device_id=filters.device_id)
     if filters.script_id:
@@ -211,7 +212,10 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters]) -> Any:
 
 @runs_router.get("/{run_id}", response={200: ScriptRunOut, **ERRORS}, summary="Get a script run")
 def get_run(request: HttpRequest, run_id: int) -> Any:
-    return selectors.access_run(actor_of(request), run_id)
+    item = selectors.access_run_item(actor_of(request), run_id)
+    if item.version_id is None:
+        raise NotFound()  # an agent action: see /runs
+    return item
 
 
 # --- Workflows, workflow runs, webhooks ------------------------------------------------------------
@@ -398,3 +402,205 @@ def ping_webhook(request: HttpRequest, webhook_id: int) -> Any:
     actor = actor_of(request)
     subscription = workflow_selectors.access_webhook(actor, webhook_id)
     return Status(202, webhook_services.subscription_ping(actor=actor, subscription=subscription))
+
+
+# --- Runs (scripts and agent actions), device groups, scheduled runs ----------------------------------
+
+from tenfold.assets.models import Device  # noqa: E402
+from tenfold.automation import actions  # noqa: E402
+from tenfold.automation.schemas import (  # noqa: E402
+    ActionOut,
+    CancelOut,
+    DeviceBriefOut,
+    GroupIn,
+    GroupOut,
+    GroupPatch,
+    RetryIn,
+    RunDeviceOut,
+    RunIn,
+    RunOut,
+    ScheduledRunIn,
+    ScheduledRunOut,
+    ScheduledRunPatch,
+)
+
+batches_router = Router(tags=["runs"])
+groups_router = Router(tags=["runs"])
+scheduled_router = Router(tags=["runs"])
+
+
+class BatchFilters(Schema):
+    kind: str | None = None
+    client_id: int | None = None
+    script_id: int | None = None
+    scheduled_run_id: int | None = None
+    page: int = 1
+    page_size: int | None = None
+
+
+class GroupListFilters(Schema):
+    q: str | None = None
+    kind: str | None = None
+    client_id: int | None = None
+    page: int = 1
+    page_size: int | None = None
+
+
+@batches_router.get("/actions", response={200: list[ActionOut], **ERRORS}, summary="List the agent actions")
+def list_actions(request: HttpRequest) -> Any:
+    """The built-in agent actions a run can send, with their parameters."""
+    selectors.runs_visible(actor_of(request))  # the jobs capability
+    return actions.catalogue()
+
+
+@batches_router.get("", response={200: Page[RunOut], **ERRORS}, summary="List runs")
+def list_batches(request: HttpRequest, filters: Query[BatchFilters]) -> Any:
+    """Runs of the clients you may see, newest first, each with its devices' status."""
+    queryset = selectors.runs_visible(actor_of(request))
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind[:10])
+    if filters.client_id:
+        queryset = queryset.filter(client_id=filters.client_id)
+    if filters.script_id:
+        queryset = queryset.filter(version__script_id=filters.script_id)
+    if filters.scheduled_run_id:
+        queryset = queryset.filter(scheduled_run_id=filters.scheduled_run_id)
+    return paginate(queryset.order_by("-created_at", "-pk"), filters.page, filters.page_size)
+
+
+@batches_router.post("", response={201: list[RunOut], **ERRORS}, summary="Start a run")
+def start_batch(request: HttpRequest, payload: RunIn) -> Any:
+    """Queue a script (`script_id`) or an agent action (`action`) on devices, a group or a client: one run per
+    client, one job per device. A device, group or client you may not see is a 404 and nothing is queued."""
+    actor = actor_of(request)
+    target = services.Target(device_ids=payload.device_ids, group_id=payload.group_id, client_id=payload.client_id)
+    if payload.script_id is not None:
+        if payload.action:
+            raise ValidationError("Choose a script or an action, not both.", field="action")
+        script = selectors.access_script_for_run(actor, payload.script_id)
+        items = services.script_run(actor=actor, script=script, parameters=payload.parameters,
+                                    version_number=payload.version, device_ids=payload.device_ids,
+                                    group_id=payload.group_id, client_id=payload.client_id)
+        runs = sorted({i.run for i in items}, key=lambda r: r.pk)
+    else:
+        runs = services.action_run(actor=actor, action=payload.action or "", target=target,
+                                   payload=payload.parameters)
+    return Status(201, runs)
+
+
+@batches_router.get("/{run_id}", response={200: RunOut, **ERRORS}, summary="Get a run")
+def get_batch(request: HttpRequest, run_id: int) -> Any:
+    return selectors.access_run(actor_of(request), run_id)
+
+
+@batches_router.post("/{run_id}/cancel", response={200: CancelOut, **ERRORS}, summary="Cancel a run")
+def cancel_batch(request: HttpRequest, run_id: int) -> Any:
+    """Queued jobs are cancelled at once; sent or running ones get a `cancel_job` job (status cancelling)."""
+    actor = actor_of(request)
+    return services.run_cancel(actor=actor, run=selectors.access_run(actor, run_id))
+
+
+@batches_router.post("/{run_id}/retry", response={201: RunOut, **ERRORS}, summary="Retry a run's failed devices")
+def retry_batch(request: HttpRequest, run_id: int, payload: RetryIn) -> Any:
+    """A new run on the devices whose job failed or timed out; secret parameters must be given again."""
+    actor = actor_of(request)
+    return Status(201, services.run_retry(actor=actor, run=selectors.access_run(actor, run_id),
+                                          secrets=payload.secrets))
+
+
+@batches_router.post("/devices/{item_id}/cancel", response={200: RunDeviceOut, **ERRORS},
+                     summary="Cancel one device's job")
+def cancel_batch_device(request: HttpRequest, item_id: int) -> Any:
+    actor = actor_of(request)
+    item = selectors.access_run_item(actor, item_id)
+    services.run_item_cancel(actor=actor, item=item)
+    return selectors.access_run_item(actor, item_id)
+
+
+def _group_out(actor: Any, group: Any) -> Any:
+    group.visible_device_ids = list(group.devices.filter(pk__in=Device.objects.visible_to(actor).values("pk"))
+                                    .order_by("pk").values_list("pk", flat=True))
+    return group
+
+
+@groups_router.get("", response={200: Page[GroupOut], **ERRORS}, summary="List device groups")
+def list_groups(request: HttpRequest, filters: Query[GroupListFilters]) -> Any:
+    actor = actor_of(request)
+    queryset = selectors.groups_visible(actor)
+    if filters.q:
+        queryset = queryset.filter(name__icontains=filters.q.strip()[:200])
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind[:10])
+    if filters.client_id:
+        queryset = queryset.filter(client_id=filters.client_id)
+    page = paginate(queryset.order_by("name", "pk"), filters.page, filters.page_size)
+    page["items"] = [_group_out(actor, g) for g in page["items"]]
+    return page
+
+
+@groups_router.post("", response={201: GroupOut, **ERRORS}, summary="Create a device group")
+def create_group(request: HttpRequest, payload: GroupIn) -> Any:
+    actor = actor_of(request)
+    return Status(201, _group_out(actor, services.group_create(actor=actor, data=payload.model_dump())))
+
+
+@groups_router.get("/{group_id}", response={200: GroupOut, **ERRORS}, summary="Get a device group")
+def get_group(request: HttpRequest, group_id: int) -> Any:
+    actor = actor_of(request)
+    return _group_out(actor, selectors.access_group(actor, group_id))
+
+
+@groups_router.patch("/{group_id}", response={200: GroupOut, **ERRORS}, summary="Change a device group")
+def update_group(request: HttpRequest, group_id: int, payload: GroupPatch) -> Any:
+    actor = actor_of(request)
+    group = selectors.access_group(actor, group_id)
+    return _group_out(actor, services.group_update(actor=actor, group=group,
+                                                   data=payload.model_dump(exclude_unset=True)))
+
+
+@groups_router.delete("/{group_id}", response={204: None, **ERRORS}, summary="Delete a device group")
+def delete_group(request: HttpRequest, group_id: int) -> Any:
+    actor = actor_of(request)
+    services.group_delete(actor=actor, group=selectors.access_group(actor, group_id))
+    return Status(204, None)
+
+
+@groups_router.get("/{group_id}/members", response={200: Page[DeviceBriefOut], **ERRORS},
+                   summary="List a group's devices now")
+def list_group_members(request: HttpRequest, group_id: int, params: Query[ListParams]) -> Any:
+    """The group's devices now: the chosen ones, or those matching its filters; only those you may see."""
+    actor = actor_of(request)
+    group = selectors.access_group(actor, group_id)
+    return paginate(selectors.group_members(actor, group).order_by("name", "pk"), params.page, params.page_size)
+
+
+@scheduled_router.get("", response={200: Page[ScheduledRunOut], **ERRORS}, summary="List scheduled runs")
+def list_scheduled(request: HttpRequest, params: Query[ListParams]) -> Any:
+    return paginate(selectors.scheduled_runs_visible(actor_of(request)).order_by("name", "pk"), params.page,
+                    params.page_size)
+
+
+@scheduled_router.post("", response={201: ScheduledRunOut, **ERRORS}, summary="Schedule a run")
+def create_scheduled(request: HttpRequest, payload: ScheduledRunIn) -> Any:
+    """A run once later or recurring; the worker starts each due occurrence once."""
+    return Status(201, services.scheduled_run_create(actor=actor_of(request), data=payload.model_dump()))
+
+
+@scheduled_router.get("/{scheduled_id}", response={200: ScheduledRunOut, **ERRORS}, summary="Get a scheduled run")
+def get_scheduled(request: HttpRequest, scheduled_id: int) -> Any:
+    return selectors.access_scheduled_run(actor_of(request), scheduled_id)
+
+
+@scheduled_router.patch("/{scheduled_id}", response={200: ScheduledRunOut, **ERRORS},
+                        summary="Pause or resume a scheduled run")
+def update_scheduled(request: HttpRequest, scheduled_id: int, payload: ScheduledRunPatch) -> Any:
+    actor = actor_of(request)
+    scheduled = selectors.access_scheduled_run(actor, scheduled_id)
+    return services.scheduled_run_set_enabled(actor=actor, scheduled=scheduled, enabled=payload.enabled)
+
+
+@scheduled_router.delete("/{scheduled_id}", response={204: None, **ERRORS}, summary="Delete a scheduled run")
+def delete_scheduled(request: HttpRequest, scheduled_id: int) -> Any:
+    actor = actor_of(request)
+    services.scheduled_run_delete(actor=actor, scheduled=selectors.access_scheduled_run(actor, scheduled_id))
+    return Status(204, None)

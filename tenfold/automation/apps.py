@@ -10,13 +10,17 @@ class AutomationConfig(AppConfig):
     def ready(self) -> None:
         from tenfold.agents import hooks
         from tenfold.automation import trust
-        from tenfold.core import navigation
+        from tenfold.core import navigation, scheduler
 
         # Agents receive the MSP's signing keys at enrollment and their changes in check-in answers.
         hooks.register_signing_keys_provider(trust.signing_keys)
         navigation.register(navigation.NavItem("automation", _("Automation"), "automation:script_list", "scripts",
                                                order=32))
+        navigation.register(navigation.NavItem("agent_releases", _("Agent releases"), "automation:release_list",
+                                               "scripts", order=34))
         self._ready_workflows()
+        scheduler.register_builtin(scheduler.BuiltinSchedule(
+            "automation.run_sweep", "tenfold.automation.tasks.run_sweep", "* * * * *"))
 
     def _ready_workflows(self) -> None:
         from tenfold.automation import webhooks, workflows

@@ -61,7 +61,49 @@ def seed_automation(rng: random.Random, owner: Any, approver: Any, technicians: 
                 status=JobStatus.SUCCEEDED, exit_code=0, stdout=stdout, stderr=stderr,
                 duration_ms=rng.randint(400, 9000), sent_at=finished - timedelta(seconds=30), finished_at=finished)
             count += 1
+    seed_runs(rng, owner, technicians)
     return count
+
+
+def seed_runs(rng: random.Random, owner: Any, technicians: list[Any]) -> dict[str, int]:
+    """Device groups ("All Linux servers" across clients, one client's workstations), a weekly disk clean-up
+    scheduled on the Linux servers (a dry run, see seed_workflows), and a past "restart the print spooler" run
+    on the workstations with mixed results as their agents would have reported them."""
+    from tenfold.automation.models import ScheduledRun
+
+    servers = services.group_create(actor=owner, data={
+        "name": "All Linux servers", "description": "Every Linux server of every client.", "kind": "dynamic",
+        "filters": {"os_family": "linux", "device_kind": "server"}})
+    windows = list(Device.objects.filter(managed=True, os_family="windows").exclude(state=DeviceState.RETIRED)
+                   .order_by("client_id", "pk"))
+    if not windows:
+        return {"groups": 1, "scheduled": 0, "runs": 0}
+    client_id = max({d.client_id for d in windows}, key=lambda c: sum(1 for d in windows if d.client_id == c))
+    client_name = next(d.client.name for d in windows if d.client_id == client_id)
+    workstations = services.group_create(actor=owner, data={
+        "name": f"Workstations of {client_name}", "client_id": client_id, "kind": "dynamic",
+        "filters": {"os_family": "windows"}})
+    cleanup = Script.objects.get(slug="clear-temp-files-shell")
+    scheduled = 0
+    if Device.objects.filter(managed=True, os_family="linux", kind="server").exists():
+        services.scheduled_run_create(actor=owner, data={
+            "name": "Weekly disk clean-up (Linux servers)", "script_id": cleanup.pk,
+            # A dry run: `make run` enrolls the real machine in the demo, and a demo never deletes its files.
+            "parameters": {"older_than_days": 7, "dry_run": True}, "group_id": servers.pk,
+            "schedule_kind": "weekly", "time": "03:00", "weekday": 6})
+        scheduled = ScheduledRun.objects.count()
+    runs = services.action_run(actor=rng.choice(technicians), action="restart_service",
+                               payload={"service": "Spooler"}, target=services.Target(group_id=workstations.pk))
+    finished = timezone.now() - timedelta(days=1, hours=rng.randint(1, 6))
+    outcomes = [(JobStatus.SUCCEEDED, 0, "Spooler restarted: Running\n", ""),
+                (JobStatus.FAILED, 2, "", "Cannot stop service Spooler: a dependent service is running (Fax).\n"),
+                (JobStatus.TIMED_OUT, None, "", "")]
+    for index, item in enumerate(item for run in runs for item in run.items.order_by("pk")):
+        status, code, stdout, stderr = outcomes[index] if index < len(outcomes) else outcomes[0]
+        Job.objects.filter(pk=item.job_id).update(
+            status=status, exit_code=code, stdout=stdout, stderr=stderr, sent_at=finished - timedelta(minutes=6),
+            duration_ms=rng.randint(900, 4000) if status != JobStatus.TIMED_OUT else None, finished_at=finished)
+    return {"groups": 2, "scheduled": scheduled, "runs": len(runs)}
 
 
 # --- Workflows and webhooks --------------------------------------------------------------------------

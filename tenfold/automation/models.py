@@ -176,15 +176,135 @@ class Signature(TimeStampedModel):
         return f"{self.key_id} on {self.version_id}"
 
 
-class ScriptRun(TimeStampedModel):
-    """A script version sent to one device: the job that carries it and the parameters (secrets by name only)."""
+class MspOrClientQuerySet(ClientOwnedQuerySet[Any]):
+    """Rows with no client are the MSP's (every staff user sees them); rows of a client follow the scope."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
-    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="script_run")
-    version = models.ForeignKey(ScriptVersion, on_delete=models.PROTECT, related_name="runs")
-    # Values of ordinary parameters; a secret parameter appears with the value "[secret]".
+    def visible_to(self, actor: Any) -> Any:
+        if actor is None or not getattr(actor, "is_authenticated", False):
+            return self.none()
+        scope = actor.client_scope()
+        if getattr(actor, "is_portal", False):
+            return self.filter(client_id__in=scope or ())
+        if scope is None:
+            return self
+        return self.filter(models.Q(client__isnull=True) | models.Q(client_id__in=scope))
+
+
+class GroupKind(models.TextChoices):
+    STATIC = "static", _("Static (chosen devices)")
+    DYNAMIC = "dynamic", _("Dynamic (filters)")
+
+
+class DeviceGroup(TimeStampedModel):
+    """A named set of devices to run on: chosen devices (static) or every device matching filters (dynamic).
+
+    With no client it is the MSP's and may span clients: a user restricted to some clients only ever sees and
+    targets the members they may see. A client's group holds that client's devices only."""
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=GroupKind.choices, default=GroupKind.DYNAMIC)
+    # Dynamic groups: {"os_family", "client_id", "site_id", "tag_id", "software", "device_kind", "online"}.
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    devices = models.ManyToManyField(Device, verbose_name=_("devices"), blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = MspOrClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("device group")
+        verbose_name_plural = _("device groups")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "name"], name="automation_group_name_client",
+                                    violation_error_message=_("A group with this name already exists.")),
+            models.UniqueConstraint(fields=["name"], condition=models.Q(client__isnull=True),
+                                    name="automation_group_name_msp",
+                                    violation_error_message=_("A group with this name already exists.")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunKind(models.TextChoices):
+    SCRIPT = "script", _("Script")
+    ACTION = "action", _("Agent action")
+
+
+class ScheduleKind(models.TextChoices):
+    ONCE = "once", _("Once, at a date and time")
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every week")
+    MONTHLY = "monthly", _("Every month")
+    CRON = "cron", _("Cron expression")
+
+
+class ScheduledRun(TimeStampedModel):
+    """A run to start later or again and again: what (a script version and its parameters, or an agent action
+    and its payload), on what (devices, a group or a client), and when (once, daily, weekly, monthly, cron).
+
+    The periodic sweep starts it when `next_run_at` is due, once per occurrence (a conditional update claims
+    it), as a system actor restricted to the clients its creator could see (`client_scope`, empty: all)."""
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=RunKind.choices)
+    version = models.ForeignKey(ScriptVersion, verbose_name=_("script version"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=40, blank=True)
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    group = models.ForeignKey(DeviceGroup, verbose_name=_("group"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    device_ids = models.JSONField(_("devices"), default=list, blank=True)
+    target_client = models.ForeignKey(Client, verbose_name=_("every device of"), null=True, blank=True,
+                                      on_delete=models.CASCADE, related_name="+")
+    schedule_kind = models.CharField(_("repeat"), max_length=10, choices=ScheduleKind.choices)
+    run_at = models.DateTimeField(_("at"), null=True, blank=True)
+    cron = models.CharField(_("cron expression"), max_length=100, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    enabled = models.BooleanField(_("enabled"), default=True)
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True, db_index=True)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    client_scope = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = MspOrClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Run(TimeStampedModel):
+    """A script version or an agent action sent to a set of devices of one client: one job per device
+    (`ScriptRun` rows). A target spanning clients makes one run per client."""
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=RunKind.choices, default=RunKind.SCRIPT)
+    version = models.ForeignKey(ScriptVersion, verbose_name=_("script version"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="batches")
+    action = models.CharField(_("action"), max_length=40, blank=True)
+    # Script parameter values (a secret one as "[secret]") or the action's payload.
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    target_label = models.CharField(_("target"), max_length=300, blank=True)
+    group = models.ForeignKey(DeviceGroup, verbose_name=_("group"), null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    scheduled_run = models.ForeignKey(ScheduledRun, verbose_name=_("scheduled run"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="runs")
+    retry_of = models.ForeignKey("self", verbose_name=_("retry of"), null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="retries")
+    started_by = models.CharField(_("started by"), max_length=254, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
 
@@ -192,11 +312,52 @@ class ScriptRun(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("script run")
-        verbose_name_plural = _("script runs")
+        verbose_name = _("run")
+        verbose_name_plural = _("runs")
 
     def __str__(self) -> str:
-        return f"run of {self.version_id} on {self.device_id}"
+        return f"run {self.pk}"
+
+
+class ScriptRun(TimeStampedModel):
+    """One device's part of a run: the job that carries the script version (or the agent action) and the
+    parameters (secrets by name only); a cancel asked of a job already sent is the `cancel_job` job."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(Run, verbose_name=_("run"), on_delete=models.CASCADE, related_name="items")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="script_run")
+    version = models.ForeignKey(ScriptVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    action = models.CharField(_("action"), max_length=40, blank=True)
+    # Values of ordinary parameters; a secret parameter appears with the value "[secret]".
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    cancel_job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cancel_requested_at = models.DateTimeField(_("cancel requested"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("run on a device")
+        verbose_name_plural = _("runs on a device")
+
+    def __str__(self) -> str:
+        return f"run of {self.version_id or self.action} on {self.device_id}"
+
+    @property
+    def display_status(self) -> str:
+        """The job's status, or "cancelling" while a cancel asked of a sent or running job is under way."""
+        if self.cancel_requested_at is not None and self.job.status in ("sent", "running"):
+            return "cancelling"
+        return str(self.job.status)
+
+    @property
+    def display_status_label(self) -> str:
+        if self.display_status == "cancelling":
+            return str(_("Cancelling"))
+        return str(self.job.get_status_display())
 
 
 # --- Workflows -----------------------------------------------------------------------------------
@@ -420,3 +581,69 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}"
+
+
+# --- Agent releases ------------------------------------------------------------------------------
+# A wheel of the tenfold-agent package, uploaded by staff, signed by approvers with `tenfold sign` like a
+# script version, then published and rolled out as `agent_update` jobs. MSP-level: the `scripts` role
+# rule decides. The file lives in the default storage under the data directory, never a public path.
+
+
+class ReleaseStatus(models.TextChoices):
+    DRAFT = "draft", _("Awaiting signature")
+    SIGNED = "signed", _("Signed")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AgentRelease(TimeStampedModel):
+    """One version of the agent: its wheel, the hash and size of it, and the document approvers sign."""
+
+    version = models.CharField(_("version"), max_length=50, unique=True,
+                               error_messages={"unique": _("A release of this version already exists.")})
+    file = models.FileField(_("file"), upload_to="agent-releases/", max_length=200)
+    file_name = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    notes = models.TextField(_("release notes"), blank=True, max_length=5000)
+    # The exact text approvers sign (canonical JSON) and its SHA-256.
+    document = models.TextField(_("signed document"))
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64)
+    status = models.CharField(_("status"), max_length=12, choices=ReleaseStatus.choices, default=ReleaseStatus.DRAFT)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = MspQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("agent release")
+        verbose_name_plural = _("agent releases")
+
+    def __str__(self) -> str:
+        return f"tenfold-agent {self.version}"
+
+
+class AgentReleaseSignature(TimeStampedModel):
+    """An approver's Ed25519 signature of a release's document, verified by the server before it was stored."""
+
+    release = models.ForeignKey(AgentRelease, on_delete=models.CASCADE, related_name="signatures")
+    key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="release_signatures")
+    signature = models.CharField(_("signature"), max_length=88)
+    signed_at = models.DateTimeField(_("signed"))
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("signed by"), on_delete=models.PROTECT,
+                                  related_name="+")
+
+    objects = MspQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+        verbose_name = _("release signature")
+        verbose_name_plural = _("release signatures")
+        constraints = [models.UniqueConstraint(fields=["release", "key"], name="automation_release_signature_unique",
+                                               violation_error_message=_("This key already signed this release."))]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} on release {self.release_id}"

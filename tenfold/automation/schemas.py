@@ -131,8 +131,12 @@ class SignatureIn(InputSchema):
     signature: str = Field(min_length=1, max_length=100, description="Base64 Ed25519 signature of the document.")
 
 
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class ScriptRunIn(InputSchema):
-    device_ids: list[int] | None = Field(default=None, max_length=500)
+    device_ids: list[Id] | None = Field(default=None, max_length=500)
+    group_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     client_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     parameters: dict[str, Any] = Field(default_factory=dict)
@@ -140,6 +144,7 @@ class ScriptRunIn(InputSchema):
 
 class ScriptRunOut(Schema):
     id: int
+    run_id: int
     job_id: int
     client_id: int
     device_id: int
@@ -185,3 +190,220 @@ class ScriptRunOut(Schema):
     @staticmethod
     def resolve_finished_at(obj: Any) -> datetime | None:
         return obj.job.finished_at  # type: ignore[no-any-return]
+
+
+# --- Runs (scripts and agent actions), device groups, scheduled runs ----------------------------------
+
+
+class ActionParameterOut(Schema):
+    name: str
+    label: str
+    type: str
+    required: bool
+    default: Any = None
+    help: str
+
+
+class ActionOut(Schema):
+    """A built-in agent action: its job kind, what it does, its parameters."""
+
+    kind: str = Field(examples=["restart_service"])
+    label: str
+    description: str
+    timeout_seconds: int
+    parameters: list[ActionParameterOut]
+
+
+class RunIn(InputSchema):
+    """A script (`script_id`, optional `version`) or an agent action (`action`), with its `parameters`, on
+    `device_ids`, a `group_id` or every managed device of `client_id` (exactly one of the three)."""
+
+    script_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    action: str | None = Field(default=None, max_length=40, examples=["run_checks_now"])
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    device_ids: list[Id] | None = Field(default=None, max_length=500)
+    group_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    client_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+
+
+class RunDeviceOut(Schema):
+    """One device's part of a run: status (queued, sent, running, succeeded, failed, timed_out, cancelled, or
+    cancelling while a cancel is on its way), exit code, output (capped, secrets redacted), duration."""
+
+    id: int
+    device_id: int
+    device_name: str
+    job_id: int
+    status: str
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_ms: int | None
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_device_name(obj: Any) -> str:
+        return str(obj.device.name)
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return str(obj.display_status)
+
+    @staticmethod
+    def resolve_exit_code(obj: Any) -> int | None:
+        return obj.job.exit_code  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_stdout(obj: Any) -> str:
+        return str(obj.job.stdout)
+
+    @staticmethod
+    def resolve_stderr(obj: Any) -> str:
+        return str(obj.job.stderr)
+
+    @staticmethod
+    def resolve_duration_ms(obj: Any) -> int | None:
+        return obj.job.duration_ms  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_finished_at(obj: Any) -> datetime | None:
+        return obj.job.finished_at  # type: ignore[no-any-return]
+
+
+class RunOut(Schema):
+    id: int
+    client_id: int
+    kind: str
+    script_id: int | None
+    version: int | None
+    action: str
+    parameters: dict[str, Any]
+    target_label: str
+    group_id: int | None
+    scheduled_run_id: int | None
+    retry_of_id: int | None
+    started_by: str
+    created_at: datetime
+    devices: list[RunDeviceOut]
+
+    @staticmethod
+    def resolve_script_id(obj: Any) -> int | None:
+        return obj.version.script_id if obj.version_id else None
+
+    @staticmethod
+    def resolve_version(obj: Any) -> int | None:
+        return obj.version.number if obj.version_id else None
+
+    @staticmethod
+    def resolve_devices(obj: Any) -> list[Any]:
+        return list(obj.items.select_related("device", "job").order_by("device__name", "pk"))
+
+
+class RetryIn(InputSchema):
+    secrets: dict[str, str] = Field(default_factory=dict, description="The run's secret parameters, again.")
+
+
+class CancelOut(Schema):
+    cancelled: int
+    cancelling: int
+
+
+class GroupOut(Schema):
+    id: int
+    client_id: int | None
+    name: str
+    description: str
+    kind: str
+    filters: dict[str, Any]
+    device_ids: list[int]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_device_ids(obj: Any) -> list[int]:
+        # Set by the endpoint: only the chosen devices the caller may see (an MSP group may span clients).
+        return list(getattr(obj, "visible_device_ids", []))
+
+
+class GroupIn(InputSchema):
+    name: str = Field(min_length=1, max_length=200, examples=["All Linux servers"])
+    description: str = Field(default="", max_length=500)
+    client_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="Empty: the MSP's group.")
+    kind: str = Field(default="dynamic", max_length=10, examples=["dynamic"])
+    filters: dict[str, Any] = Field(default_factory=dict, description="Dynamic groups: os_family, client_id, "
+                                    "site_id, tag_id, software, device_kind, online (online or offline).")
+    device_ids: list[Id] = Field(default_factory=list, max_length=1000, description="Static groups.")
+
+
+class GroupPatch(InputSchema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=500)
+    kind: str | None = Field(default=None, max_length=10)
+    filters: dict[str, Any] | None = None
+    device_ids: list[Id] | None = Field(default=None, max_length=1000)
+
+
+class DeviceBriefOut(Schema):
+    id: int
+    name: str
+    client_id: int
+    os_family: str
+    kind: str
+    last_seen_at: datetime | None
+
+
+class ScheduledRunIn(InputSchema):
+    """What (a script without secret parameters, or an action), on what (devices, a group or a client), when:
+    `schedule_kind` once (`run_at`), daily (`time`), weekly (`time`, `weekday` 0 = Monday), monthly (`time`,
+    `day_of_month` 1-28) or cron (`cron`, five fields, in the MSP's time zone)."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["Weekly disk clean-up"])
+    script_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    action: str | None = Field(default=None, max_length=40)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    device_ids: list[Id] | None = Field(default=None, max_length=500)
+    group_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    client_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    schedule_kind: str = Field(max_length=10, examples=["weekly"])
+    run_at: datetime | None = None
+    time: str | None = Field(default=None, max_length=5, examples=["03:00"])
+    weekday: int | None = Field(default=None, ge=0, le=6)
+    day_of_month: int | None = Field(default=None, ge=1, le=28)
+    cron: str | None = Field(default=None, max_length=100)
+    enabled: bool = True
+
+
+class ScheduledRunPatch(InputSchema):
+    enabled: bool
+
+
+class ScheduledRunOut(Schema):
+    id: int
+    client_id: int | None
+    name: str
+    kind: str
+    script_id: int | None
+    version: int | None
+    action: str
+    parameters: dict[str, Any]
+    group_id: int | None
+    device_ids: list[int]
+    target_client_id: int | None
+    schedule_kind: str
+    run_at: datetime | None
+    cron: str
+    time_zone: str
+    enabled: bool
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    last_error: str
+
+    @staticmethod
+    def resolve_script_id(obj: Any) -> int | None:
+        return obj.version.script_id if obj.version_id else None
+
+    @staticmethod
+    def resolve_version(obj: Any) -> int | None:
+        return obj.version.number if obj.version_id else None

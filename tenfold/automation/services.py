@@ -7,20 +7,33 @@ everything themselves (a server that lies is caught by the agent, not by these c
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from croniter import croniter
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from tenfold.agents import services as agent_services
+from tenfold.agents.models import Job, JobStatus
 from tenfold.assets.models import Device, DeviceState
+from tenfold.automation import actions, selectors, signing, trust
 from tenfold.automation import parameters as params
-from tenfold.automation import signing, trust
 from tenfold.automation.models import (
     OS_FAMILIES,
+    DeviceGroup,
+    GroupKind,
     KeyStatus,
+    Run,
+    RunKind,
+    ScheduledRun,
+    ScheduleKind,
     Script,
     ScriptCategory,
     ScriptLanguage,
@@ -31,10 +44,13 @@ from tenfold.automation.models import (
     VersionStatus,
 )
 from tenfold.clients.models import Client
-from tenfold.core import audit, events
-from tenfold.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from tenfold.core import audit, events, scheduler
+from tenfold.core.errors import Conflict, NotFound, PermissionDenied, TenfoldError, ValidationError
 from tenfold.core.roles import Role, has_privilege, require
+from tenfold.core.selectors import organization
 from tenfold.core.tenancy import get_visible
+
+logger = logging.getLogger("tenfold.automation")
 
 JOB_KIND = "run_script"
 MAX_BODY = 256 * 1024
@@ -342,27 +358,60 @@ def signature_upload(*, actor: Any, version: ScriptVersion, key_id: str, signatu
     return row
 
 
-# --- Running -----------------------------------------------------------------------------------
+# --- Running: targets, runs, cancel, retry -----------------------------------------------------------
 
 
-def _target_devices(actor: Any, device_ids: list[int] | None, client_id: int | None) -> list[Device]:
-    if bool(device_ids) == (client_id is not None):
-        raise ValidationError(_("Name either devices or one client."), field="device_ids")
-    if client_id is not None:
-        client = get_visible(Client.objects.all(), actor, client_id)
+@dataclass(frozen=True)
+class Target:
+    """What a run goes to: chosen devices, a device group, or every managed device of one client."""
+
+    device_ids: list[int] | None = None
+    group_id: int | None = None
+    client_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """The devices a target names (those the actor may run on), the group if any, and a label."""
+
+    devices: list[Device]
+    group: DeviceGroup | None
+    label: str
+    explicit: bool  # devices named one by one: a device that cannot run the script is an error, not skipped
+
+
+def resolve_target(actor: Any, target: Target) -> ResolvedTarget:
+    """The devices of a target, scoped to the actor: a device, group or client they may not see is a 404."""
+    named = sum([bool(target.device_ids), target.group_id is not None, target.client_id is not None])
+    if named != 1:
+        raise ValidationError(_("Name either devices, one group or one client."), field="device_ids")
+    if target.client_id is not None:
+        client = get_visible(Client.objects.all(), actor, target.client_id)
         devices = list(Device.objects.visible_to(actor).filter(client=client, managed=True)
                        .exclude(state=DeviceState.RETIRED).order_by("pk"))
         if not devices:
             raise ValidationError(_("This client has no managed device."), field="client_id")
-        return devices
-    assert device_ids is not None
-    if len(device_ids) > MAX_DEVICES_PER_RUN:
+        return ResolvedTarget(devices, None, _("every device of %(client)s") % {"client": client.name}, False)
+    if target.group_id is not None:
+        group = get_visible(DeviceGroup.objects.all(), actor, target.group_id)
+        devices = list(selectors.group_members(actor, group).filter(managed=True).order_by("pk"))
+        if not devices:
+            raise ValidationError(_("This group has no managed device you may run on."), field="group_id")
+        return ResolvedTarget(devices, group, _("group %(name)s") % {"name": group.name}, False)
+    assert target.device_ids is not None
+    if len(target.device_ids) > MAX_DEVICES_PER_RUN:
         raise ValidationError(_("At most %(n)d devices per run.") % {"n": MAX_DEVICES_PER_RUN}, field="device_ids")
-    wanted = sorted(set(device_ids))
+    wanted = sorted(set(target.device_ids))
     found = {d.pk: d for d in Device.objects.visible_to(actor).filter(pk__in=wanted)}
     if len(found) != len(wanted):
         raise NotFound()  # another client's device and a missing one answer alike, and nothing is queued
-    return [found[pk] for pk in wanted]
+    devices = [found[pk] for pk in wanted]
+    label = ", ".join(d.name for d in devices[:3]) + ("…" if len(devices) > 3 else "")
+    return ResolvedTarget(devices, None, label, True)
+
+
+def _target_devices(actor: Any, device_ids: list[int] | None, client_id: int | None) -> list[Device]:
+    return resolve_target(actor, Target(device_ids=device_ids, client_id=client_id)).devices
 
 
 def run_payload(version: ScriptVersion, values: dict[str, Any], secrets: dict[str, str]) -> dict[str, Any]:
@@ -378,53 +427,647 @@ def run_payload(version: ScriptVersion, values: dict[str, Any], secrets: dict[st
     return payload
 
 
-@transaction.atomic
-def script_run(*, actor: Any, script: Script, device_ids: list[int] | None = None, client_id: int | None = None,
-               parameters: dict[str, Any] | None = None, version_number: int | None = None) -> list[ScriptRun]:
-    """Queue a signed version of a script on devices (or every managed device of a client): one job per
-    device, created through the agents' job service. Devices the actor may not see are a 404 and nothing is
-    queued; parameter values are checked against the version's schema first."""
-    devices = _target_devices(actor, device_ids, client_id)
-    require(actor, "jobs", "add")
-    require(actor, "scripts", "view")
+def signed_version(script: Script, version_number: int | None) -> ScriptVersion:
+    """The version a run uses: the given one (it must be signed) or the newest signed one."""
     if version_number is None:
         version = script.versions.filter(status=VersionStatus.SIGNED).order_by("-number").first()
         if version is None:
             raise Conflict(_("This script has no signed version: an approver must sign it with tenfold sign."))
-    else:
-        version = script.versions.filter(number=version_number).first()
-        if version is None:
-            raise ValidationError(_("This script has no version %(n)d.") % {"n": version_number}, field="version")
-        if version.status != VersionStatus.SIGNED:
-            raise Conflict(_("Version %(n)d is not signed (%(status)s): only signed versions run.")
-                           % {"n": version.number, "status": version.get_status_display()})
-    values, secrets = params.clean_values(version.parameters, parameters)
-    errors: dict[str, list[str]] = {}
-    for device in devices:
+        return version
+    version = script.versions.filter(number=version_number).first()
+    if version is None:
+        raise ValidationError(_("This script has no version %(n)d.") % {"n": version_number}, field="version")
+    if version.status != VersionStatus.SIGNED:
+        raise Conflict(_("Version %(n)d is not signed (%(status)s): only signed versions run.")
+                       % {"n": version.number, "status": version.get_status_display()})
+    return version
+
+
+def install_updates_payload(device: Device, now: datetime | None = None) -> dict[str, Any] | None:
+    """The device's approved missing (or failed) updates in the shape of the patch schedule's install job, with
+    its policy's reboot rules; None when it misses no approved update."""
+    from tenfold.patching.approvals import PolicyIndex, decisions_for, device_tag_ids, effective_status
+    from tenfold.patching.models import DeviceUpdate, DeviceUpdateState, UpdateApprovalStatus
+
+    now = now or timezone.now()
+    rows = list(DeviceUpdate.objects.filter(device=device, state__in=[DeviceUpdateState.MISSING,
+                                                                      DeviceUpdateState.FAILED])
+                .select_related("update").order_by("update_id"))
+    if not rows:
+        return None
+    policy = PolicyIndex().for_device(device, device_tag_ids([device]).get(device.pk, ()))
+    decisions = decisions_for(r.update_id for r in rows)
+    approved = [r for r in rows if effective_status(r.update, device.client_id, policy, decisions, now)
+                == UpdateApprovalStatus.APPROVED]
+    if not approved:
+        return None
+    ends = now + timedelta(seconds=actions.ACTIONS["install_updates"].timeout_seconds)
+    return {"updates": [{"source": r.update.source, "identifier": r.update.identifier,
+                         "version": r.available_version} for r in approved],
+            "reboot": policy.reboot if policy else "never",
+            "reboot_deferrals": policy.reboot_deferrals if policy else 0,
+            "window_ends_at": ends.isoformat().replace("+00:00", "Z")}
+
+
+@dataclass
+class _What:
+    version: ScriptVersion | None = None
+    action: str = ""
+    values: dict[str, Any] = dc_field(default_factory=dict)  # script values, or the action's payload
+    secrets: dict[str, str] = dc_field(default_factory=dict)
+
+    @property
+    def shown(self) -> dict[str, Any]:
+        return {**self.values, **{name: params.SECRET_MARK for name in self.secrets}}
+
+
+def _usable(what: _What, resolved: ResolvedTarget) -> list[Device]:
+    """The devices that can take the run; named devices that cannot are an error, group or client members of
+    another system are left out (an empty result is an error)."""
+    families = what.version.os_families if what.version else actions.ACTIONS[what.action].os_families
+    errors: list[str] = []
+    usable = []
+    for device in resolved.devices:
         if not device.managed or device.state == DeviceState.RETIRED:
-            errors.setdefault("device_ids", []).append(
-                _("%(device)s is not a managed device.") % {"device": device.name})
-        elif device.os_family not in version.os_families:
-            errors.setdefault("device_ids", []).append(
-                _("%(device)s runs %(os)s; this script runs on %(families)s.")
-                % {"device": device.name, "os": device.os_family or _("an unknown system"),
-                   "families": ", ".join(version.os_families)})
+            errors.append(_("%(device)s is not a managed device.") % {"device": device.name})
+        elif device.os_family not in families:
+            if resolved.explicit:
+                message = (_("%(device)s runs %(os)s; this script runs on %(families)s.") if what.version else
+                           _("%(device)s runs %(os)s; this action runs on %(families)s."))
+                errors.append(message % {"device": device.name, "os": device.os_family or _("an unknown system"),
+                                         "families": ", ".join(families)})
+        else:
+            usable.append(device)
     if errors:
-        raise ValidationError(errors["device_ids"][0], errors=errors)
-    payload = run_payload(version, values, secrets)
-    shown = {**values, **{name: params.SECRET_MARK for name in secrets}}
-    runs = []
+        raise ValidationError(errors[0], errors={"device_ids": errors})
+    if not usable:
+        raise ValidationError(_("None of these devices runs %(families)s.") % {"families": ", ".join(families)},
+                              field="device_ids")
+    return usable
+
+
+def _start(actor: Any, what: _What, resolved: ResolvedTarget, *, scheduled: ScheduledRun | None = None,
+           retry_of: Run | None = None) -> list[Run]:
+    """Queue the jobs: one run per client of the devices, one job per device (through the agents' service)."""
+    devices = _usable(what, resolved)
+    payloads: dict[int, dict[str, Any]] = {}
+    if what.action == "install_updates":
+        for device in devices:
+            built = install_updates_payload(device)
+            if built is not None:
+                payloads[device.pk] = built
+        if not payloads:
+            raise ValidationError(_("None of these devices misses an approved update."), field="device_ids")
+        devices = [d for d in devices if d.pk in payloads]
+    if what.version is not None:
+        kind, timeout = JOB_KIND, what.version.timeout_seconds
+        payload = run_payload(what.version, what.values, what.secrets)
+    else:
+        kind, timeout, payload = what.action, actions.ACTIONS[what.action].timeout_seconds, dict(what.values)
+    creator = actor if getattr(actor, "pk", None) else None
+    by_client: dict[int, list[Device]] = {}
     for device in devices:
-        job = agent_services.job_create(actor=actor, device=device, kind=JOB_KIND, payload=payload)
-        runs.append(ScriptRun.objects.create(client_id=device.client_id, device=device, job=job, version=version,
-                                             parameters=shown,
-                                             created_by=actor if getattr(actor, "pk", None) else None))
-    audit.record(actor, "script.run", script, changes={
-        "version": version.number, "devices": [d.pk for d in devices], "parameters": shown,
-        "jobs": [r.job_id for r in runs]})
+        by_client.setdefault(device.client_id, []).append(device)
+    runs = []
+    for client_id, members in by_client.items():
+        run = Run.objects.create(client_id=client_id, kind=RunKind.SCRIPT if what.version else RunKind.ACTION,
+                                 version=what.version, action=what.action, parameters=what.shown,
+                                 target_label=resolved.label[:300], group=resolved.group, scheduled_run=scheduled,
+                                 retry_of=retry_of, started_by=str(actor)[:254], created_by=creator)
+        for device in members:
+            job = agent_services.job_create(actor=actor, device=device, kind=kind,
+                                            payload=payloads.get(device.pk, payload), timeout_seconds=timeout)
+            ScriptRun.objects.create(client_id=client_id, run=run, device=device, job=job, version=what.version,
+                                     action=what.action, parameters=what.shown, created_by=creator)
+        audit.record(actor, "run.started", run, actor_kind=agent_services.actor_kind_of(actor), changes={
+            "kind": run.kind, "version_id": run.version_id, "action": run.action, "parameters": run.parameters,
+            "devices": [d.pk for d in members], "group_id": run.group_id, "scheduled_run_id": run.scheduled_run_id,
+            "retry_of": run.retry_of_id})
+        runs.append(run)
     return runs
+
+
+def _script_what(script: Script, version_number: int | None, parameters: dict[str, Any] | None) -> _What:
+    version = signed_version(script, version_number)
+    values, secrets = params.clean_values(version.parameters, parameters)
+    return _What(version=version, values=values, secrets=secrets)
+
+
+@transaction.atomic
+def script_run(*, actor: Any, script: Script, device_ids: list[int] | None = None, client_id: int | None = None,
+               parameters: dict[str, Any] | None = None, version_number: int | None = None,
+               group_id: int | None = None) -> list[ScriptRun]:
+    """Queue a signed version of a script on devices (or a group, or every managed device of a client): one job
+    per device, created through the agents' job service. Devices the actor may not see are a 404 and nothing is
+    queued; parameter values are checked against the version's schema first."""
+    resolved = resolve_target(actor, Target(device_ids=device_ids, group_id=group_id, client_id=client_id))
+    require(actor, "jobs", "add")
+    require(actor, "scripts", "view")
+    what = _script_what(script, version_number, parameters)
+    runs = _start(actor, what, resolved)
+    items = [item for run in runs for item in run.items.select_related("job", "version").order_by("pk")]
+    audit.record(actor, "script.run", script, actor_kind=agent_services.actor_kind_of(actor), changes={
+        "version": what.version.number if what.version else None, "devices": [i.device_id for i in items],
+        "parameters": what.shown, "jobs": [i.job_id for i in items]})
+    return items
+
+
+@transaction.atomic
+def action_run(*, actor: Any, action: str, target: Target, payload: dict[str, Any] | None = None) -> list[Run]:
+    """Send a built-in agent action (restart a service, reboot, install updates …) to the target's devices."""
+    resolved = resolve_target(actor, target)
+    require(actor, "jobs", "add")
+    what = _What(action=actions.action_of(action).kind, values=actions.clean_payload(action, payload))
+    return _start(actor, what, resolved)
+
+
+CANCELLABLE = (JobStatus.QUEUED, JobStatus.SENT, JobStatus.RUNNING)
+
+
+def _finish_job(job: Job, status: str, now: datetime) -> bool:
+    """Close an open job (secrets dropped from its payload); False when it was no longer open."""
+    payload = job.payload
+    if isinstance(payload, dict) and agent_services.SECRET_PARAMETERS in payload:
+        payload = {k: v for k, v in payload.items() if k != agent_services.SECRET_PARAMETERS}
+    updated = Job.objects.filter(pk=job.pk, status__in=[job.status]).update(
+        status=status, finished_at=now, updated_at=now, payload=payload)
+    if updated:
+        events.emit("job.finished", payload={"job_id": job.pk, "device_id": job.device_id, "status": status})
+    return bool(updated)
+
+
+def _cancel_item(actor: Any, item: ScriptRun, now: datetime) -> str:
+    job = Job.objects.select_for_update().get(pk=item.job_id)
+    if job.status == JobStatus.QUEUED:
+        _finish_job(job, JobStatus.CANCELLED, now)
+        audit.record(actor, "job.cancelled", job, actor_kind=agent_services.actor_kind_of(actor),
+                     changes={"run_id": item.run_id, "device_id": item.device_id})
+        return "cancelled"
+    if job.status in (JobStatus.SENT, JobStatus.RUNNING):
+        if item.cancel_requested_at is not None:
+            return ""
+        cancel = agent_services.job_create(actor=actor, device=item.device, kind=actions.CANCEL_JOB,
+                                           payload={"job_id": job.pk}, timeout_seconds=CANCEL_TIMEOUT)
+        ScriptRun.objects.filter(pk=item.pk).update(cancel_job=cancel, cancel_requested_at=now, updated_at=now)
+        item.cancel_job, item.cancel_requested_at = cancel, now
+        audit.record(actor, "job.cancel_requested", job, actor_kind=agent_services.actor_kind_of(actor),
+                     changes={"run_id": item.run_id, "device_id": item.device_id, "cancel_job_id": cancel.pk})
+        return "cancelling"
+    return ""
+
+
+@transaction.atomic
+def run_item_cancel(*, actor: Any, item: ScriptRun) -> str:
+    """Cancel one device's job: a queued job is cancelled at once ("cancelled"); a sent or running one gets a
+    `cancel_job` job for its agent, which stops it and reports "cancelled" ("cancelling")."""
+    require(actor, "jobs", "add")
+    outcome = _cancel_item(actor, item, timezone.now())
+    if not outcome:
+        item.job.refresh_from_db()
+        if item.cancel_requested_at is not None and item.job.status in (JobStatus.SENT, JobStatus.RUNNING):
+            raise Conflict(_("A cancel is already on its way to this device."))
+        raise Conflict(_("This job has already finished (%(status)s).") % {"status": item.job.get_status_display()})
+    return outcome
+
+
+@transaction.atomic
+def run_cancel(*, actor: Any, run: Run) -> dict[str, int]:
+    """Cancel every open job of a run; returns how many were cancelled at once and how many are cancelling."""
+    require(actor, "jobs", "add")
+    now = timezone.now()
+    counts = {"cancelled": 0, "cancelling": 0}
+    for item in run.items.select_related("device", "job").filter(job__status__in=CANCELLABLE).order_by("job_id"):
+        outcome = _cancel_item(actor, item, now)
+        if outcome:
+            counts[outcome] += 1
+    if not any(counts.values()):
+        raise Conflict(_("Nothing of this run is left to cancel."))
+    return counts
+
+
+RETRYABLE = (JobStatus.FAILED, JobStatus.TIMED_OUT)
+
+
+def secret_parameters_of(run: Run) -> list[dict[str, Any]]:
+    """The secret parameters a retry of this run must be given again (they are never kept)."""
+    if run.version is None:
+        return []
+    return [p for p in run.version.parameters
+            if p["type"] == "secret" and run.parameters.get(p["name"]) == params.SECRET_MARK]
+
+
+@transaction.atomic
+def run_retry(*, actor: Any, run: Run, secrets: dict[str, Any] | None = None) -> Run:
+    """A new run, on the devices whose job failed or timed out, with the same version (or action) and
+    parameters; secret parameters the first run had must be given again."""
+    require(actor, "jobs", "add")
+    failed = list(run.items.select_related("device").filter(job__status__in=RETRYABLE).order_by("device_id"))
+    if not failed:
+        raise Conflict(_("No device of this run failed or timed out."))
+    visible = set(Device.objects.visible_to(actor).filter(pk__in=[i.device_id for i in failed])
+                  .values_list("pk", flat=True))
+    devices = [i.device for i in failed if i.device_id in visible]
+    if not devices:
+        raise NotFound()
+    resolved = ResolvedTarget(devices, run.group, (_("retry of run %(n)d") % {"n": run.pk})[:300], True)
+    if run.version is not None:
+        if run.version.status != VersionStatus.SIGNED:
+            raise Conflict(_("Version %(n)d is no longer signed: it does not run again.") % {"n": run.version.number})
+        secret_names = {p["name"] for p in secret_parameters_of(run)}
+        given = {k: v for k, v in (secrets or {}).items() if k in secret_names}
+        missing = sorted(name for name in secret_names if not given.get(name))
+        if missing:
+            raise ValidationError(_("Enter the secret parameter again: it is never kept."),
+                                  errors={f"parameters.{n}": [_("Enter the secret parameter again: it is never kept.")]
+                                          for n in missing})
+        ordinary = {k: v for k, v in run.parameters.items() if k not in secret_names}
+        values, secret_values = params.clean_values(run.version.parameters, {**ordinary, **given})
+        what = _What(version=run.version, values=values, secrets=secret_values)
+    else:
+        what = _What(action=run.action, values=actions.clean_payload(run.action, run.parameters))
+    [new] = _start(actor, what, resolved, retry_of=run)
+    return new
+
+
+TIMEOUT_GRACE = timedelta(minutes=2)
+CANCEL_TIMEOUT = 300
+
+
+def time_out_jobs(now: datetime | None = None) -> int:
+    """Mark timed out the jobs sent or running past their timeout plus a grace (their agent never answered);
+    a late result of such a job is then ignored. Returns how many."""
+    now = now or timezone.now()
+    open_jobs = list(Job.objects.filter(status__in=[JobStatus.SENT, JobStatus.RUNNING], sent_at__isnull=False,
+                                        timeout_seconds__isnull=False)
+                     .only("pk", "status", "sent_at", "timeout_seconds", "payload", "device_id").order_by("pk"))
+    count = 0
+    for job in open_jobs:
+        assert job.sent_at is not None and job.timeout_seconds is not None
+        if job.sent_at + timedelta(seconds=job.timeout_seconds) + TIMEOUT_GRACE > now:
+            continue
+        with transaction.atomic():
+            if _finish_job(job, JobStatus.TIMED_OUT, now):
+                count += 1
+    return count
 
 
 def is_owner_or_admin(actor: Any) -> bool:
     """Owners and administrators manage signing keys."""
     return getattr(actor, "role", None) in (Role.OWNER, Role.ADMIN)
+
+
+# --- Device groups -----------------------------------------------------------------------------------
+
+GROUP_FILTERS = ("os_family", "client_id", "site_id", "tag_id", "software", "device_kind", "online")
+MAX_GROUP_DEVICES = 1000
+
+
+def _clean_group(actor: Any, data: dict[str, Any], group: DeviceGroup | None) -> dict[str, Any]:
+    from tenfold.assets.models import DeviceKind, OsFamily, Tag
+    from tenfold.clients.models import Site
+
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    name = (data.get("name") or "").strip() if isinstance(data.get("name"), str) else ""
+    if not name or len(name) > 200:
+        errors["name"] = [_("Name the group (at most 200 characters).")]
+    clean["name"] = name
+    description = data.get("description") or ""
+    if not isinstance(description, str) or len(description) > 500:
+        errors["description"] = [_("The description is at most 500 characters.")]
+    clean["description"] = description.strip() if isinstance(description, str) else ""
+    kind = data.get("kind") or GroupKind.DYNAMIC
+    if kind not in GroupKind.values:
+        errors["kind"] = [_("The kind is static or dynamic.")]
+    clean["kind"] = kind
+    if group is None:
+        client_id = data.get("client_id")
+        if client_id is None:
+            if actor.client_scope() is not None:
+                raise PermissionDenied(_("Staff restricted to some clients make groups of one of their clients."))
+            clean["client"] = None
+        else:
+            clean["client"] = get_visible(Client.objects.all(), actor, client_id)
+    else:
+        clean["client"] = group.client
+    owner = clean["client"]
+    filters: dict[str, Any] = {}
+    devices: list[Device] = []
+    if kind == GroupKind.DYNAMIC:
+        raw = data.get("filters") or {}
+        if not isinstance(raw, dict):
+            raw = {}
+            errors["filters"] = [_("The filters must be an object.")]
+        for key in sorted(set(raw) - set(GROUP_FILTERS)):
+            errors[f"filters.{key}"] = [_("Unknown filter %(name)s.") % {"name": key}]
+        raw = {k: v for k, v in raw.items() if v not in (None, "")}
+        if "os_family" in raw:
+            if raw["os_family"] not in OsFamily.values:
+                errors["filters.os_family"] = [_("Choose windows, linux, macos or other.")]
+            filters["os_family"] = raw["os_family"]
+        if "device_kind" in raw:
+            if raw["device_kind"] not in DeviceKind.values:
+                errors["filters.device_kind"] = [_("Choose a device kind.")]
+            filters["device_kind"] = raw["device_kind"]
+        if "online" in raw:
+            if raw["online"] not in ("online", "offline"):
+                errors["filters.online"] = [_("Choose online or offline.")]
+            filters["online"] = raw["online"]
+        if "software" in raw:
+            software = raw["software"]
+            if not isinstance(software, str) or not software.strip() or len(software) > 100:
+                errors["filters.software"] = [_("The software name is at most 100 characters.")]
+            else:
+                filters["software"] = software.strip()
+        if "client_id" in raw:
+            if owner is not None:
+                errors["filters.client_id"] = [_("A client's group holds that client's devices only.")]
+            else:
+                filters["client_id"] = get_visible(Client.objects.all(), actor, raw["client_id"]).pk
+        if "site_id" in raw:
+            site = get_visible(Site.objects.all(), actor, raw["site_id"])
+            if owner is not None and site.client_id != owner.pk:
+                errors["filters.site_id"] = [_("Choose one of this client's sites.")]
+            filters["site_id"] = site.pk
+        if "tag_id" in raw:
+            if not Tag.objects.filter(pk=raw["tag_id"] if isinstance(raw["tag_id"], int) else 0).exists():
+                errors["filters.tag_id"] = [_("No tag with this id.")]
+            filters["tag_id"] = raw["tag_id"]
+    else:
+        wanted = data.get("device_ids") or []
+        if not isinstance(wanted, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in wanted):
+            errors["device_ids"] = [_("Name the devices by id.")]
+        elif len(set(wanted)) > MAX_GROUP_DEVICES:
+            errors["device_ids"] = [_("At most %(n)d devices per group.") % {"n": MAX_GROUP_DEVICES}]
+        else:
+            found = list(Device.objects.visible_to(actor).filter(pk__in=set(wanted)).order_by("pk"))
+            if len(found) != len(set(wanted)):
+                raise NotFound()
+            if owner is not None and any(d.client_id != owner.pk for d in found):
+                errors["device_ids"] = [_("A client's group holds that client's devices only.")]
+            devices = found
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors=errors)
+    clean["filters"] = filters
+    clean["devices"] = devices
+    return clean
+
+
+def _save_group(group: DeviceGroup) -> None:
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise ValidationError(_("A group with this name already exists."), field="name") from None
+
+
+@transaction.atomic
+def group_create(*, actor: Any, data: dict[str, Any]) -> DeviceGroup:
+    """A device group: the MSP's (it may span clients) or one client's; static (chosen devices) or dynamic."""
+    if data.get("client_id") is not None:
+        get_visible(Client.objects.all(), actor, data["client_id"])  # another client's: 404 whatever the role
+    require(actor, "jobs", "add")
+    clean = _clean_group(actor, data, None)
+    devices = clean.pop("devices")
+    group = DeviceGroup(**clean, created_by=actor if getattr(actor, "pk", None) else None)
+    _save_group(group)
+    group.devices.set(devices)
+    audit.record(actor, "device_group.created", group, changes={
+        "name": group.name, "kind": group.kind, "filters": group.filters, "devices": [d.pk for d in devices]})
+    return group
+
+
+@transaction.atomic
+def group_update(*, actor: Any, group: DeviceGroup, data: dict[str, Any]) -> DeviceGroup:
+    """Change a group's name, description, kind, filters or chosen devices (its owner stays). Chosen devices
+    of clients the actor may not see stay in the group."""
+    require(actor, "jobs", "change")
+    group = DeviceGroup.objects.select_for_update().get(pk=group.pk)
+    merged = {"name": group.name, "description": group.description, "kind": group.kind, "filters": group.filters,
+              **data}
+    clean = _clean_group(actor, merged, group)
+    devices = clean.pop("devices")
+    before = audit.snapshot(group, ["name", "description", "kind", "filters"])
+    for key in ("name", "description", "kind", "filters"):
+        setattr(group, key, clean[key])
+    _save_group(group)
+    if group.kind == GroupKind.STATIC:
+        hidden = list(group.devices.exclude(pk__in=Device.objects.visible_to(actor).values("pk")))
+        if "device_ids" in data:
+            group.devices.set([*devices, *hidden])
+    else:
+        group.devices.clear()
+    audit.record(actor, "device_group.updated", group,
+                 changes=audit.diff(before, audit.snapshot(group, list(before))))
+    return group
+
+
+@transaction.atomic
+def group_delete(*, actor: Any, group: DeviceGroup) -> None:
+    """Remove a group (its past runs keep their target's name); not while a scheduled run targets it."""
+    require(actor, "jobs", "delete")
+    if ScheduledRun.objects.filter(group=group).exists():
+        raise Conflict(_("A scheduled run targets this group: delete or change it first."))
+    audit.record(actor, "device_group.deleted", group, changes={"name": group.name})
+    group.delete()
+
+
+# --- Scheduled runs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleActor:
+    """Who starts a scheduled run: the system, with a service manager's rights restricted to the clients the
+    run's creator could see, named after the scheduled run in the audit log."""
+
+    label: str
+    scope: frozenset[int] | None = None
+    role: str = Role.SERVICE_MANAGER
+    pk: None = None
+    email: str = ""
+    is_authenticated: bool = True
+    is_portal: bool = False
+    is_active: bool = True
+
+    def client_scope(self) -> frozenset[int] | None:
+        return self.scope
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def schedule_actor(scheduled: ScheduledRun) -> ScheduleActor:
+    scope = frozenset(scheduled.client_scope) if scheduled.client_scope is not None else None
+    return ScheduleActor(label=f"scheduled run “{scheduled.name}”", scope=scope)
+
+
+def _time_of_day(value: Any) -> tuple[int, int]:
+    text = value.strftime("%H:%M") if hasattr(value, "strftime") else str(value or "")
+    parts = text.split(":")
+    if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit() \
+            or not 0 <= int(parts[0]) <= 23 or not 0 <= int(parts[1]) <= 59:
+        raise ValidationError(_("Give the time as HH:MM."), field="time")
+    return int(parts[0]), int(parts[1])
+
+
+def schedule_cron(data: dict[str, Any]) -> tuple[str, str, datetime | None]:
+    """(kind, cron expression, run_at) of a schedule given as once / daily / weekly / monthly / cron."""
+    kind = data.get("schedule_kind")
+    if kind == ScheduleKind.ONCE:
+        run_at = data.get("run_at")
+        if not isinstance(run_at, datetime):
+            raise ValidationError(_("Give the date and time of the run."), field="run_at")
+        if timezone.is_naive(run_at):
+            run_at = timezone.make_aware(run_at, ZoneInfo(organization().default_time_zone))
+        if run_at <= timezone.now():
+            raise ValidationError(_("Choose a date and time in the future."), field="run_at")
+        return kind, "", run_at
+    if kind == ScheduleKind.CRON:
+        return kind, scheduler.validate_cron(str(data.get("cron") or "")), None
+    if kind not in (ScheduleKind.DAILY, ScheduleKind.WEEKLY, ScheduleKind.MONTHLY):
+        raise ValidationError(_("Choose once, daily, weekly, monthly or cron."), field="schedule_kind")
+    hour, minute = _time_of_day(data.get("time"))
+    if kind == ScheduleKind.DAILY:
+        return kind, f"{minute} {hour} * * *", None
+    if kind == ScheduleKind.WEEKLY:
+        weekday = data.get("weekday")
+        if isinstance(weekday, str) and weekday.isdigit():
+            weekday = int(weekday)
+        if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+            raise ValidationError(_("Choose a day of the week."), field="weekday")
+        return kind, f"{minute} {hour} * * {(weekday + 1) % 7}", None  # Monday is 0 here, 1 for cron
+    day = data.get("day_of_month")
+    if isinstance(day, str) and day.isdigit():
+        day = int(day)
+    if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 28:
+        raise ValidationError(_("Choose a day of the month between 1 and 28."), field="day_of_month")
+    return kind, f"{minute} {hour} {day} * *", None
+
+
+def next_occurrence(scheduled: ScheduledRun, after: datetime) -> datetime | None:
+    """The next time a recurring scheduled run is due after `after` (in its time zone); None for a one-off."""
+    if scheduled.schedule_kind == ScheduleKind.ONCE:
+        return None
+    local = after.astimezone(ZoneInfo(scheduled.time_zone))
+    result: datetime = croniter(scheduled.cron, local).get_next(datetime)
+    return result.astimezone(UTC)
+
+
+def _scheduled_what(actor: Any, data: dict[str, Any]) -> tuple[str, _What]:
+    if data.get("script_id") is not None:
+        if data.get("action"):
+            raise ValidationError(_("Choose a script or an action, not both."), field="action")
+        script = selectors.access_script_for_run(actor, data["script_id"])
+        require(actor, "scripts", "view")
+        what = _script_what(script, data.get("version"), data.get("parameters"))
+        if what.secrets:
+            raise ValidationError(_("A scheduled run cannot carry secret parameters: they are never stored."),
+                                  field="parameters")
+        return RunKind.SCRIPT, what
+    action = actions.action_of(data.get("action"))
+    return RunKind.ACTION, _What(action=action.kind, values=actions.clean_payload(action.kind, data.get("parameters")))
+
+
+@transaction.atomic
+def scheduled_run_create(*, actor: Any, data: dict[str, Any]) -> ScheduledRun:
+    """Schedule a script version or an action on devices, a group or a client: once or recurring."""
+    target = Target(device_ids=data.get("device_ids") or None, group_id=data.get("group_id"),
+                    client_id=data.get("client_id"))
+    resolved = resolve_target(actor, target)
+    require(actor, "jobs", "add")
+    kind, what = _scheduled_what(actor, data)
+    _usable(what, resolved)
+    name = (data.get("name") or "").strip() if isinstance(data.get("name"), str) else ""
+    if not name or len(name) > 200:
+        raise ValidationError(_("Name the scheduled run (at most 200 characters)."), field="name")
+    schedule_kind, cron, run_at = schedule_cron(data)
+    clients = {d.client_id for d in resolved.devices}
+    if resolved.group is not None:
+        owner = resolved.group.client_id
+    elif target.client_id is not None or len(clients) == 1:
+        owner = next(iter(clients))
+    else:
+        owner = None
+    scope = actor.client_scope()
+    scheduled = ScheduledRun(
+        client_id=owner, name=name, kind=kind, version=what.version, action=what.action, parameters=what.values,
+        group=resolved.group, device_ids=sorted(target.device_ids or []), target_client_id=target.client_id,
+        schedule_kind=schedule_kind, run_at=run_at, cron=cron, time_zone=organization().default_time_zone,
+        enabled=bool(data.get("enabled", True)), client_scope=sorted(scope) if scope is not None else None,
+        created_by=actor if getattr(actor, "pk", None) else None)
+    scheduled.next_run_at = run_at or next_occurrence(scheduled, timezone.now())
+    scheduled.save()
+    audit.record(actor, "scheduled_run.created", scheduled, changes={
+        "name": name, "kind": kind, "version_id": scheduled.version_id, "action": scheduled.action,
+        "parameters": scheduled.parameters, "group_id": scheduled.group_id, "device_ids": scheduled.device_ids,
+        "target_client_id": scheduled.target_client_id, "schedule_kind": schedule_kind, "cron": cron,
+        "next_run_at": scheduled.next_run_at.isoformat() if scheduled.next_run_at else None})
+    return scheduled
+
+
+@transaction.atomic
+def scheduled_run_set_enabled(*, actor: Any, scheduled: ScheduledRun, enabled: bool) -> ScheduledRun:
+    """Pause or resume a scheduled run; resuming a recurring one sets its next run from now."""
+    require(actor, "jobs", "change")
+    scheduled = ScheduledRun.objects.select_for_update().get(pk=scheduled.pk)
+    if enabled and scheduled.schedule_kind == ScheduleKind.ONCE and (
+            scheduled.run_at is None or scheduled.run_at <= timezone.now()):
+        raise Conflict(_("This one-off run is past: schedule a new one."))
+    before = [scheduled.enabled, scheduled.next_run_at]
+    scheduled.enabled = enabled
+    if enabled:
+        scheduled.next_run_at = scheduled.run_at or next_occurrence(scheduled, timezone.now())
+    scheduled.save(update_fields=["enabled", "next_run_at", "updated_at"])
+    audit.record(actor, "scheduled_run.updated", scheduled, changes={"enabled": [before[0], enabled]})
+    return scheduled
+
+
+@transaction.atomic
+def scheduled_run_delete(*, actor: Any, scheduled: ScheduledRun) -> None:
+    """Remove a scheduled run (the runs it started stay)."""
+    require(actor, "jobs", "delete")
+    audit.record(actor, "scheduled_run.deleted", scheduled, changes={"name": scheduled.name})
+    scheduled.delete()
+
+
+def _start_scheduled(scheduled: ScheduledRun) -> list[Run]:
+    actor = schedule_actor(scheduled)
+    target = Target(device_ids=scheduled.device_ids or None, group_id=scheduled.group_id,
+                    client_id=scheduled.target_client_id)
+    resolved = resolve_target(actor, target)
+    if scheduled.version is not None:
+        if scheduled.version.status != VersionStatus.SIGNED:
+            raise Conflict(_("Version %(n)d is no longer signed: it does not run again.")
+                           % {"n": scheduled.version.number})
+        values, secrets = params.clean_values(scheduled.version.parameters, scheduled.parameters)
+        what = _What(version=scheduled.version, values=values, secrets=secrets)
+    else:
+        what = _What(action=scheduled.action, values=actions.clean_payload(scheduled.action, scheduled.parameters))
+    return _start(actor, what, resolved, scheduled=scheduled)
+
+
+def run_due_schedules(now: datetime | None = None) -> int:
+    """Start the scheduled runs that are due, each occurrence once even with several workers (the next run
+    time is moved by a conditional update before anything is queued, in the same transaction)."""
+    now = now or timezone.now()
+    due = list(ScheduledRun.objects.filter(enabled=True, next_run_at__lte=now)
+               .order_by("next_run_at", "pk").values_list("pk", "next_run_at")[:200])
+    started = 0
+    for pk, at in due:
+        with transaction.atomic():
+            scheduled = ScheduledRun.objects.select_related("version", "version__script", "group").get(pk=pk)
+            following = next_occurrence(scheduled, max(now, at))
+            claimed = ScheduledRun.objects.filter(pk=pk, enabled=True, next_run_at=at).update(
+                next_run_at=following, enabled=following is not None, last_run_at=now, updated_at=now)
+            if not claimed:
+                continue  # another worker started this occurrence
+            error = ""
+            try:
+                with transaction.atomic():
+                    _start_scheduled(scheduled)
+                started += 1
+            except TenfoldError as exc:
+                error = str(exc.message or exc.default_message)[:500]
+                logger.warning("scheduled run %s did not start: %s", pk, error)
+            ScheduledRun.objects.filter(pk=pk).update(last_error=error)
+    return started

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -30,6 +31,8 @@ from cryptography.hazmat.primitives.serialization import (
 SCRIPT_PURPOSE = "tenfold-script-version"
 KEY_PURPOSE = "tenfold-signing-key"
 REVOCATION_PURPOSE = "tenfold-key-revocation"
+RELEASE_PURPOSE = "tenfold-agent-release"
+RELEASE_PACKAGE = "tenfold-agent"
 
 
 class SigningError(Exception):
@@ -65,6 +68,43 @@ def key_document(key_id: str, public_key: str) -> bytes:
 def revocation_document(key_id: str) -> bytes:
     """What another trusted key signs to revoke `key_id`."""
     return canonical({"purpose": REVOCATION_PURPOSE, "key_id": key_id})
+
+
+def release_document(*, version: str, file_name: str, sha256: str, size: int) -> bytes:
+    """The signed document of an agent release: the wheel enters it as its name, SHA-256 and size."""
+    return canonical({"purpose": RELEASE_PURPOSE, "package": RELEASE_PACKAGE, "version": version,
+                      "file_name": file_name, "sha256": sha256, "size": int(size)})
+
+
+# The versions a release may carry: PEP 440 public versions in their normalized form, without epoch or local
+# part (the agent compares them with the same small rule, having no packaging library).
+_VERSION = re.compile(r"^(?P<release>\d+(?:\.\d+)*)(?:(?P<pre_l>a|b|rc)(?P<pre_n>\d+))?"
+                      r"(?:\.post(?P<post>\d+))?(?:\.dev(?P<dev>\d+))?$")
+_PRE_RANK = {"a": 0, "b": 1, "rc": 2}
+
+
+def release_version_key(version: str) -> tuple[Any, ...]:
+    """A sort key of a release version with PEP 440's order (1.0.dev1 < 1.0a1 < 1.0rc1 < 1.0 < 1.0.post1);
+    SigningError when the text is not a normalized public version such as 1.2.0, 1.3.0rc1 or 2.0.post1."""
+    match = _VERSION.match(version or "") if len(version or "") <= 50 else None
+    if match is None:
+        raise SigningError(f"{version!r} is not a version such as 1.2.0, 1.3.0rc1 or 2.0.post1 "
+                           "(PEP 440, normalized, no epoch or local part)")
+    parts = [int(p) for p in match["release"].split(".")]
+    if any(str(n) != p for n, p in zip(parts, match["release"].split("."), strict=True)):
+        raise SigningError(f"{version!r} is not normalized (no leading zeros)")
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    pre: tuple[int, ...]
+    if match["pre_l"]:
+        pre = (0, _PRE_RANK[match["pre_l"]], int(match["pre_n"]))
+    elif match["dev"] is not None and match["post"] is None:
+        pre = (-1,)
+    else:
+        pre = (1,)
+    post = int(match["post"]) if match["post"] is not None else -1
+    dev = (0, int(match["dev"])) if match["dev"] is not None else (1, 0)
+    return (tuple(parts), pre, post, dev)
 
 
 def b64decode(value: str, what: str) -> bytes:

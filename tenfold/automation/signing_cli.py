@@ -6,10 +6,14 @@
     tenfold sign pending --server URL --token TOKEN
     tenfold sign review VERSION_ID --server URL --token TOKEN
     tenfold sign approve VERSION_ID --key key.pem --server URL --token TOKEN [--yes]
+    tenfold sign release-review RELEASE_ID [--file WHEEL] --server URL --token TOKEN
+    tenfold sign release-approve RELEASE_ID --key key.pem [--file WHEEL] --server URL --token TOKEN [--yes]
 
 The private key never leaves this machine: only public keys, countersignatures and signatures are
 printed or uploaded. `review` and `approve` rebuild the signed document from the fields the server shows
-and hash the body here, so what is signed is what was shown, whatever the server claims its hash is.
+and hash the body here, so what is signed is what was shown, whatever the server claims its hash is. For an
+agent release, the wheel is hashed here too: the file you built (`--file`), or the one the server serves,
+checked to be a tenfold-agent wheel of the release's version.
 No Django and no database: the REST API with the approver's own API token (`--server`/`--token`, or
 `TENFOLD_SERVER`/`TENFOLD_TOKEN`).
 """
@@ -17,12 +21,16 @@ No Django and no database: the REST API with the approver's own API token (`--se
 from __future__ import annotations
 
 import argparse
+import email.parser
+import io
 import ipaddress
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -93,6 +101,23 @@ class Api:
             raise CliError(f"cannot reach {self.base}: {exc.reason}") from exc
         return json.loads(raw) if raw else None
 
+    def download(self, path: str) -> bytes:
+        """The bytes a GET answers (a release's wheel)."""
+        request = urllib.request.Request(  # noqa: S310  # nosec B310 - the scheme was checked by _check_server
+            self.base + path, method="GET", headers={"Authorization": f"Bearer {self.token}",
+                                                     "Accept": "application/octet-stream"})
+        try:
+            # The scheme was checked by _check_server: https, or http to this machine only.
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310  # nosec B310
+                return bytes(response.read(MAX_WHEEL_BYTES + 1))
+        except urllib.error.HTTPError as exc:
+            raise CliError(f"the server answered {exc.code} to the download: {exc.reason}") from exc
+        except urllib.error.URLError as exc:
+            raise CliError(f"cannot reach {self.base}: {exc.reason}") from exc
+
+
+MAX_WHEEL_BYTES = 50 * 1024 * 1024
+
 
 def rebuild(version: dict[str, Any]) -> tuple[bytes, str]:
     """The document of a version rebuilt here from its fields, and the body's SHA-256 computed here."""
@@ -132,6 +157,57 @@ def _describe(version: dict[str, Any], out: Any) -> bytes:
     print(version["body"], end="" if version["body"].endswith("\n") else "\n", file=out)
     print("----- end of body -----", file=out)
     return document
+
+
+def wheel_identity(data: bytes) -> tuple[str, str]:
+    """The package name and version a wheel's METADATA declares, read here; CliError when it is no wheel."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [n for n in archive.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
+            if len(names) != 1:
+                raise CliError("the file is not a wheel: it has no single *.dist-info/METADATA")
+            headers = email.parser.HeaderParser().parsestr(archive.read(names[0]).decode("utf-8"))
+    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError) as exc:
+        raise CliError(f"the file is not a wheel: {exc}") from exc
+    return str(headers.get("Name") or ""), str(headers.get("Version") or "")
+
+
+def release_rebuild(release: dict[str, Any], data: bytes) -> bytes:
+    """The document of a release rebuilt here from the wheel's bytes (hash and size computed here), after
+    checking that the wheel is the tenfold-agent package of the release's version."""
+    name, version = wheel_identity(data)
+    if re.sub(r"[-_.]+", "-", name).lower() != signing.RELEASE_PACKAGE or version != release["version"]:
+        raise CliError(f"the wheel is {name} {version}, not {signing.RELEASE_PACKAGE} {release['version']}")
+    return signing.release_document(version=release["version"], file_name=release["file_name"],
+                                    sha256=signing.sha256_hex(data), size=len(data))
+
+
+def _release_bytes(api: Api, release: dict[str, Any], path: str | None) -> bytes:
+    if path:
+        try:
+            return Path(path).read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    return api.download(f"/agent-releases/{release['id']}/file")
+
+
+def _describe_release(release: dict[str, Any], data: bytes, source: str, out: Any) -> tuple[bytes, bool]:
+    document = release_rebuild(release, data)
+    digest = signing.sha256_hex(data)
+    print(f"Agent release {release['id']}: tenfold-agent {release['version']} ({release['status']})", file=out)
+    print(f"File: {release['file_name']} ({source})", file=out)
+    print(f"Size (counted here): {len(data)} bytes", file=out)
+    print(f"SHA-256 (computed here): {digest}", file=out)
+    print(f"Document SHA-256 (computed here): {signing.sha256_hex(document)}", file=out)
+    same = document.decode("utf-8") == release.get("document")
+    if not same:
+        print(f"WARNING: the server's document differs from the one rebuilt here (the server says SHA-256 "
+              f"{release.get('sha256')}, {release.get('size')} bytes): this is not the file it would serve; "
+              "do not sign.", file=out)
+    print("----- notes -----", file=out)
+    print(release.get("notes") or "(none)", file=out)
+    print("----- end of notes -----", file=out)
+    return document, same
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -184,12 +260,46 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_pending(args: argparse.Namespace) -> int:
-    page = Api(args.server, args.token).call("GET", "/script-versions/pending?page_size=500")
-    if not page["items"]:
+    api = Api(args.server, args.token)
+    page = api.call("GET", "/script-versions/pending?page_size=500")
+    releases = api.call("GET", "/agent-releases/pending?page_size=500")
+    if not page["items"] and not releases["items"]:
         print("Nothing awaits your signature.")
     for version in page["items"]:
         print(f"{version['id']}\t{version['script_name']} v{version['number']}\t{version['language']}\t"
               f"{', '.join(version['os_families'])}")
+    # Releases are marked so that their ids are never taken for script versions' (release-review ID).
+    for release in releases["items"]:
+        print(f"release {release['id']}\ttenfold-agent {release['version']}\t{release['file_name']}\t"
+              f"{release['size']} bytes\tSHA-256 {release['sha256']}")
+    return 0
+
+
+def cmd_release_review(args: argparse.Namespace) -> int:
+    api = Api(args.server, args.token)
+    release = api.call("GET", f"/agent-releases/{args.release_id}")
+    data = _release_bytes(api, release, args.file)
+    _describe_release(release, data, args.file or "downloaded from the server", sys.stdout)
+    return 0
+
+
+def cmd_release_approve(args: argparse.Namespace) -> int:
+    private = _read_key(args.key)
+    api = Api(args.server, args.token)
+    release = api.call("GET", f"/agent-releases/{args.release_id}")
+    data = _release_bytes(api, release, args.file)
+    document, same = _describe_release(release, data, args.file or "downloaded from the server", sys.stdout)
+    if not same:
+        raise CliError("not signed: the file checked here is not the release the server holds")
+    if not args.yes:
+        answer = input("Sign this release? Type yes to sign: ").strip().lower()
+        if answer != "yes":
+            print("Not signed.")
+            return 1
+    key_id = signing.key_id_of(signing.public_key_of(private))
+    signature = signing.sign(private, document)
+    api.call("POST", f"/agent-releases/{args.release_id}/signatures", {"key_id": key_id, "signature": signature})
+    print(f"Signed agent release {release['version']} with {key_id}.")
     return 0
 
 
@@ -218,7 +328,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `tenfold sign` argument parser."""
-    parser = argparse.ArgumentParser(prog="tenfold sign", description="Sign scripts on your own machine.")
+    parser = argparse.ArgumentParser(prog="tenfold sign", description="Sign scripts and agent releases on your own "
+                                                                      "machine.")
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     def server_options(p: argparse.ArgumentParser) -> None:
@@ -240,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     server_options(revoke)
     revoke.set_defaults(func=cmd_revoke)
 
-    pending = sub.add_parser("pending", help="list the versions awaiting signature")
+    pending = sub.add_parser("pending", help="list the script versions and agent releases awaiting signature")
     server_options(pending)
     pending.set_defaults(func=cmd_pending)
 
@@ -255,6 +366,22 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     server_options(approve)
     approve.set_defaults(func=cmd_approve)
+
+    release_review = sub.add_parser("release-review", help="show an agent release: version, file, size and "
+                                                           "SHA-256 computed here")
+    release_review.add_argument("release_id", type=int)
+    release_review.add_argument("--file", help="the wheel you built (default: download the server's)")
+    server_options(release_review)
+    release_review.set_defaults(func=cmd_release_review)
+
+    release_approve = sub.add_parser("release-approve", help="sign an agent release with your key and upload "
+                                                             "only the signature")
+    release_approve.add_argument("release_id", type=int)
+    release_approve.add_argument("--key", required=True, help="your private key file")
+    release_approve.add_argument("--file", help="the wheel you built (default: download the server's)")
+    release_approve.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    server_options(release_approve)
+    release_approve.set_defaults(func=cmd_release_approve)
     return parser
 
 

@@ -21,3 +21,11 @@ def workflow_sweep() -> dict[str, Any]:
     from tenfold.automation.workflows import run_schedules, sweep_waiting
 
     return {"timed_out": sweep_waiting(), "scheduled": run_schedules()}
+
+
+@task()
+def run_sweep() -> dict[str, Any]:
+    """Mark timed out the jobs whose agent never answered in time; start the scheduled runs that are due."""
+    from tenfold.automation.services import run_due_schedules, time_out_jobs
+
+    return {"timed_out": time_out_jobs(), "scheduled": run_due_schedules()}

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,12 +15,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenfold.agents.models import JobStatus
 from tenfold.assets.models import Device, DeviceState
-from tenfold.automation import selectors, services
-from tenfold.automation.forms import KeyForm, RevokeForm, RunForm, ScriptForm, add_service_errors
-from tenfold.automation.models import ScriptCategory, ScriptLanguage
-from tenfold.core.errors import NotFound, TenfoldError
+from tenfold.automation import actions, selectors, services
+from tenfold.automation.forms import (
+    ActionRunForm,
+    GroupForm,
+    KeyForm,
+    RetryForm,
+    RevokeForm,
+    RunForm,
+    ScriptForm,
+    TargetForm,
+    add_service_errors,
+    rename_group_field,
+    rename_service_field,
+)
+from tenfold.automation.models import DeviceGroup, GroupKind, RunKind, ScriptCategory, ScriptLanguage
+from tenfold.clients.models import Client
+from tenfold.core.errors import NotFound, PermissionDenied, TenfoldError
 from tenfold.core.lists import ChoiceFilter, Column, ListSpec, render_list
 from tenfold.core.roles import STAFF_ROLES, has_capability, has_privilege, require
 
@@ -40,23 +53,60 @@ SCRIPT_LIST = ListSpec(
     default_sort="name",
 )
 
+def _run_what(run: Any) -> str:
+    if run.version_id:
+        return f"{run.version.script.name} v{run.version.number}"
+    return str(actions.ACTIONS[run.action].label) if run.action in actions.ACTIONS else run.action
+
+
 RUN_LIST = ListSpec(
     columns=[
-        Column("created_at", gettext_lazy("Queued"), sort="created_at",
+        Column("created_at", gettext_lazy("Started"), sort="created_at",
                accessor=lambda r: r.created_at.strftime("%Y-%m-%d %H:%M"),
                link=lambda r: reverse("automation:run_detail", args=[r.pk])),
-        Column("script", gettext_lazy("Script"), sort="version__script__name",
-               accessor=lambda r: f"{r.version.script.name} v{r.version.number}"),
-        Column("device", gettext_lazy("Device"), sort="device__name", accessor=lambda r: r.device.name),
+        Column("what", gettext_lazy("Script or action"), accessor=_run_what),
+        Column("target_label", gettext_lazy("Target"), sort="target_label"),
         Column("client", gettext_lazy("Client"), sort="client__name", accessor=lambda r: r.client.name),
-        Column("job__status", gettext_lazy("Status"), sort="job__status", badge=True,
-               accessor=lambda r: r.job.get_status_display(), badge_key=lambda r: r.job.status),
-        Column("exit_code", gettext_lazy("Exit code"), accessor=lambda r: "" if r.job.exit_code is None
-               else r.job.exit_code),
+        Column("device_count", gettext_lazy("Devices"), sort="device_count"),
+        Column("succeeded_count", gettext_lazy("Succeeded"), sort="succeeded_count"),
+        Column("failed_count", gettext_lazy("Failed"), sort="failed_count"),
+        Column("open_count", gettext_lazy("Open"), sort="open_count"),
     ],
-    search_fields=["device__name", "version__script__name", "client__name"],
-    filters=[ChoiceFilter("status", gettext_lazy("Status"), "job__status", lambda r: list(JobStatus.choices))],
+    search_fields=["target_label", "version__script__name", "action", "client__name"],
+    filters=[ChoiceFilter("kind", gettext_lazy("Kind"), "kind", lambda r: list(RunKind.choices))],
     default_sort="-created_at",
+)
+
+GROUP_LIST = ListSpec(
+    columns=[
+        Column("name", gettext_lazy("Name"), sort="name",
+               link=lambda g: reverse("automation:group_detail", args=[g.pk])),
+        Column("kind", gettext_lazy("Kind"), sort="kind"),
+        Column("client", gettext_lazy("Owned by"), sort="client__name",
+               accessor=lambda g: g.client.name if g.client_id else gettext_lazy("The MSP")),
+        Column("description", gettext_lazy("Description")),
+    ],
+    search_fields=["name", "description"],
+    filters=[ChoiceFilter("kind", gettext_lazy("Kind"), "kind", lambda r: list(GroupKind.choices))],
+    default_sort="name",
+)
+
+SCHEDULED_LIST = ListSpec(
+    columns=[
+        Column("name", gettext_lazy("Name"), sort="name",
+               link=lambda r: reverse("automation:scheduled_detail", args=[r.pk])),
+        Column("what", gettext_lazy("Script or action"), accessor=_run_what),
+        Column("schedule_kind", gettext_lazy("Repeat"), sort="schedule_kind"),
+        Column("enabled", gettext_lazy("Enabled"), sort="enabled",
+               accessor=lambda r: gettext_lazy("Yes") if r.enabled else gettext_lazy("No")),
+        Column("next_run_at", gettext_lazy("Next run"), sort="next_run_at",
+               accessor=lambda r: r.next_run_at.strftime("%Y-%m-%d %H:%M") if r.next_run_at else "—"),
+        Column("last_run_at", gettext_lazy("Last run"), sort="last_run_at",
+               accessor=lambda r: r.last_run_at.strftime("%Y-%m-%d %H:%M") if r.last_run_at else "—"),
+    ],
+    search_fields=["name"],
+    filters=[ChoiceFilter("kind", gettext_lazy("Kind"), "kind", lambda r: list(RunKind.choices))],
+    default_sort="name",
 )
 
 
@@ -102,7 +152,7 @@ def script_detail(request: HttpRequest, script_id: int) -> HttpResponse:
     _staff_only(request)
     runs = []
     if has_capability(request.user, "jobs", "view"):
-        runs = list(selectors.runs_visible(request.user).filter(version__script=script)
+        runs = list(selectors.items_visible(request.user).filter(version__script=script)
                     .order_by("-created_at", "-pk")[:20])
     return render(request, "automation/script_detail.html", {
         "script": script, "versions": selectors.script_versions(script), "runs": runs,
@@ -148,56 +198,373 @@ def _json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def _deny_unseen_targets(request: HttpRequest) -> None:
+    """A posted device, group or client the user may not see is a 404 (as a missing one), before any other
+    check, and nothing is queued."""
+    if request.method != "POST":
+        return
+    user = request.user
+    posted = [v for v in request.POST.getlist("devices") if v.isdigit()]
+    if Device.objects.visible_to(user).filter(pk__in=posted).count() != len(set(posted)):
+        raise NotFound()
+    group, client = request.POST.get("group", ""), request.POST.get("client", "")
+    if group.isdigit() and not DeviceGroup.objects.visible_to(user).filter(pk=int(group)).exists():
+        raise NotFound()
+    if client.isdigit() and not Client.objects.visible_to(user).filter(pk=int(client)).exists():
+        raise NotFound()
+
+
+def _target_choices(request: HttpRequest, families: Any = None) -> dict[str, Any]:
+    devices = list(Device.objects.visible_to(request.user).filter(managed=True).exclude(state=DeviceState.RETIRED)
+                   .select_related("client").order_by("client__name", "name"))
+    if families is not None:
+        devices = [d for d in devices if d.os_family in families]
+    return {"devices": devices, "groups": list(DeviceGroup.objects.visible_to(request.user)
+                                               .select_related("client").order_by("name", "pk")),
+            "clients": list(Client.objects.visible_to(request.user).order_by("name"))}
+
+
+def _start_or_schedule(request: HttpRequest, form: TargetForm, *, script: Any = None, version: Any = None,
+                       action: str = "", parameters: dict[str, Any]) -> HttpResponse | None:
+    """Run now (one run per client) or save a scheduled run; None when the service refused (errors on the form)."""
+    target = form.target_ids()
+    try:
+        if form.cleaned_data["when"] != "now":
+            data = {**form.schedule_data(), **target, "parameters": parameters}
+            if script is not None:
+                data.update(script_id=script.pk, version=version.number if version else None)
+            else:
+                data["action"] = action
+            scheduled = services.scheduled_run_create(actor=request.user, data=data)
+            messages.success(request, _("Scheduled: the first run is due %(at)s.")
+                             % {"at": scheduled.next_run_at.strftime("%Y-%m-%d %H:%M UTC")
+                                if scheduled.next_run_at else "—"})
+            return redirect("automation:scheduled_detail", scheduled.pk)
+        if script is not None:
+            items = services.script_run(actor=request.user, script=script, parameters=parameters,
+                                        version_number=version.number if version else None, **target)
+            runs = sorted({item.run_id for item in items})
+            count = len(items)
+        else:
+            started = services.action_run(actor=request.user, action=action, payload=parameters,
+                                          target=services.Target(**target))
+            runs = [r.pk for r in started]
+            count = sum(r.items.count() for r in started)
+    except TenfoldError as exc:
+        add_service_errors(form, exc, rename=rename_service_field)
+        return None
+    messages.success(request, _("Queued on %(n)d device(s).") % {"n": count})
+    if len(runs) == 1:
+        return redirect("automation:run_detail", runs[0])
+    return redirect("automation:run_list")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def script_run(request: HttpRequest, script_id: int) -> HttpResponse:
-    """Run the latest signed version on devices of visible clients, with its parameters."""
-    if request.method == "POST":
-        # A posted device the user may not see is a 404 (as for a missing one), before any other check.
-        posted = [v for v in request.POST.getlist("devices") if v.isdigit()]
-        if Device.objects.visible_to(request.user).filter(pk__in=posted).count() != len(set(posted)):
-            raise NotFound()
+    """Run the latest signed version on devices, a group or a client, now or on a schedule."""
+    _deny_unseen_targets(request)
     script = selectors.access_script(request.user, script_id)
     _staff_only(request)
     require(request.user, "jobs", "add")
     version = selectors.latest_signed_version(script)
-    devices = list(Device.objects.visible_to(request.user).filter(managed=True)
-                   .exclude(state=DeviceState.RETIRED).select_related("client").order_by("client__name", "name"))
-    if version is not None:
-        devices = [d for d in devices if d.os_family in version.os_families]
-    form = RunForm(request.POST or None, devices=devices, schema=version.parameters if version else [])
+    choices = _target_choices(request, version.os_families if version else None)
+    form = RunForm(request.POST or None, schema=version.parameters if version else [], **choices)
     if request.method == "POST" and version is not None and form.is_valid():
-        try:
-            runs = services.script_run(actor=request.user, script=script, device_ids=form.device_ids(),
-                                       parameters=form.parameter_values(), version_number=version.number)
-        except TenfoldError as exc:
-            add_service_errors(form, exc, rename=lambda f: "param_" + f.split(".", 1)[1]
-                               if f.startswith("parameters.") else ("devices" if f == "device_ids" else f))
-        else:
-            messages.success(request, _("Queued on %(n)d device(s).") % {"n": len(runs)})
-            return redirect(reverse("automation:run_list") + f"?script={script.pk}")
+        done = _start_or_schedule(request, form, script=script, version=version,
+                                  parameters=form.parameter_values())
+        if done is not None:
+            return done
     return render(request, "automation/script_run.html", {"script": script, "version": version, "form": form})
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def action_run(request: HttpRequest) -> HttpResponse:
+    """Send a built-in agent action (chosen with ?action=) to devices, a group or a client, now or later."""
+    _staff_only(request)
+    _deny_unseen_targets(request)
+    require(request.user, "jobs", "add")
+    kind = request.POST.get("action") or request.GET.get("action") or ""
+    action = actions.ACTIONS.get(kind)
+    if action is None:
+        return render(request, "automation/action_choose.html", {"actions": list(actions.ACTIONS.values())})
+    form = ActionRunForm(request.POST or None, action=action, **_target_choices(request, action.os_families),
+                         initial={"target": request.GET.get("target", "devices"), "group": request.GET.get("group")})
+    if request.method == "POST" and form.is_valid():
+        done = _start_or_schedule(request, form, action=action.kind, parameters=form.payload())
+        if done is not None:
+            return done
+    return render(request, "automation/action_run.html", {"action": action, "form": form})
+
+
+@login_required
 def run_list(request: HttpRequest) -> HttpResponse:
-    """Script runs (jobs) of visible clients, for one script or one device when asked."""
+    """Runs of visible clients (scripts and actions), for one script or one device when asked."""
     _staff_only(request)
     queryset = selectors.runs_visible(request.user)
     script_id, device_id = request.GET.get("script", ""), request.GET.get("device", "")
     if script_id.isdigit():
         queryset = queryset.filter(version__script_id=int(script_id))
     if device_id.isdigit():
-        queryset = queryset.filter(device_id=int(device_id))
-    return render_list(request, queryset, RUN_LIST, template="automation/run_list.html")
+        queryset = queryset.filter(items__device_id=int(device_id))
+    return render_list(request, queryset, RUN_LIST, template="automation/run_list.html", context={
+        "can_run": has_capability(request.user, "jobs", "add")})
 
 
 @login_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    """One run: its status, exit code and output (secret values were redacted when stored)."""
+    """One run: each device's status, exit code, duration; cancel and retry."""
     run = selectors.access_run(request.user, run_id)
     _staff_only(request)
-    return render(request, "automation/run_detail.html", {"run": run, "job": run.job})
+    page = Paginator(selectors.run_items(run), 100).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    statuses = [i.job.status for i in run.items.select_related("job")]
+    return render(request, "automation/run_detail.html", {
+        "run": run, "items": items, "page": page, "what": _run_what(run),
+        "can_run": has_capability(request.user, "jobs", "add"),
+        "has_open": any(s in services.CANCELLABLE for s in statuses),
+        "has_failed": any(s in services.RETRYABLE for s in statuses)})
+
+
+@login_required
+def run_item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    """One device's part of a run: its status, exit code and output (secret values were redacted when stored)."""
+    item = selectors.access_run_item(request.user, item_id)
+    _staff_only(request)
+    return render(request, "automation/run_item_detail.html", {
+        "run": item, "item": item, "job": item.job, "can_run": has_capability(request.user, "jobs", "add")})
+
+
+@login_required
+@require_POST
+def run_item_cancel(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Cancel one device's job (at once when queued; through the agent when sent or running)."""
+    item = selectors.access_run_item(request.user, item_id)
+    _staff_only(request)
+    require(request.user, "jobs", "add")
+    try:
+        outcome = services.run_item_cancel(actor=request.user, item=item)
+    except TenfoldError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Cancelled.") if outcome == "cancelled"
+                         else _("Cancelling: the agent stops the job and reports it."))
+    return redirect("automation:run_detail", item.run_id)
+
+
+@login_required
+@require_POST
+def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Cancel every open job of a run."""
+    run = selectors.access_run(request.user, run_id)
+    _staff_only(request)
+    require(request.user, "jobs", "add")
+    try:
+        counts = services.run_cancel(actor=request.user, run=run)
+    except TenfoldError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("%(cancelled)d job(s) cancelled, %(cancelling)d cancelling.") % counts)
+    return redirect("automation:run_detail", run.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Run again on the devices whose job failed or timed out; secret parameters are asked again."""
+    run = selectors.access_run(request.user, run_id)
+    _staff_only(request)
+    require(request.user, "jobs", "add")
+    form = RetryForm(request.POST if request.method == "POST" else None,
+                     secret_parameters=services.secret_parameters_of(run))
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.run_retry(actor=request.user, run=run, secrets=form.secrets())
+        except TenfoldError as exc:
+            add_service_errors(form, exc, rename=rename_service_field)
+        else:
+            messages.success(request, _("Retried on %(n)d device(s).") % {"n": new.items.count()})
+            return redirect("automation:run_detail", new.pk)
+    return render(request, "automation/run_retry.html", {"run": run, "form": form, "what": _run_what(run)})
+
+
+# --- Device groups ---------------------------------------------------------------------------------
+
+
+def _group_form(request: HttpRequest, data: Any = None, *, initial: Any = None, editing: bool = False) -> GroupForm:
+    from tenfold.assets.models import Tag
+    from tenfold.clients.models import Site
+
+    user = request.user
+    return GroupForm(data, initial=initial, editing=editing,
+                     clients=list(Client.objects.visible_to(user).order_by("name")),
+                     sites=list(Site.objects.visible_to(user).select_related("client").order_by("client__name",
+                                                                                                  "name")),
+                     tags=list(Tag.objects.order_by("name")),
+                     devices=list(Device.objects.visible_to(user).exclude(state=DeviceState.RETIRED)
+                                  .select_related("client").order_by("client__name", "name")))
+
+
+def _deny_unseen_group_fields(request: HttpRequest) -> None:
+    """A posted owner, client, site or device the user may not see is a 404, before any other check."""
+    from tenfold.clients.models import Site
+
+    if request.method != "POST":
+        return
+    _deny_unseen_targets(request)
+    for name, model in (("owner", Client), ("filter_client", Client), ("site", Site)):
+        value = request.POST.get(name, "")
+        if value.isdigit() and not model.objects.visible_to(request.user).filter(  # type: ignore[attr-defined]
+                pk=int(value)).exists():
+            raise NotFound()
+
+
+@login_required
+def group_list(request: HttpRequest) -> HttpResponse:
+    """Device groups: the MSP's and those of visible clients; search and kind filter."""
+    _staff_only(request)
+    return render_list(request, selectors.groups_visible(request.user), GROUP_LIST,
+                       template="automation/group_list.html",
+                       context={"can_add": has_capability(request.user, "jobs", "add")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_create(request: HttpRequest) -> HttpResponse:
+    """A new device group."""
+    _staff_only(request)
+    _deny_unseen_group_fields(request)
+    require(request.user, "jobs", "add")
+    form = _group_form(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = services.group_create(actor=request.user, data=form.service_data())
+        except PermissionDenied:
+            raise
+        except TenfoldError as exc:
+            add_service_errors(form, exc, rename=rename_group_field)
+        else:
+            messages.success(request, _("Group created."))
+            return redirect("automation:group_detail", group.pk)
+    return render(request, "automation/group_form.html", {"form": form, "title": _("New device group"),
+                                                           "cancel_url": reverse("automation:group_list")})
+
+
+@login_required
+def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
+    """A group and its members now (the devices you may see), paginated."""
+    group = selectors.access_group(request.user, group_id)
+    _staff_only(request)
+    members = selectors.group_members(request.user, group).order_by("client__name", "name", "pk")
+    page = Paginator(members, 50).get_page(request.GET.get("page"))
+    return render(request, "automation/group_detail.html", {
+        "group": group, "page": page, "members": list(page.object_list),
+        "can_change": has_capability(request.user, "jobs", "change"),
+        "can_delete": has_capability(request.user, "jobs", "delete"),
+        "can_run": has_capability(request.user, "jobs", "add")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Change a group's name, kind, filters or devices."""
+    group = selectors.access_group(request.user, group_id)
+    _staff_only(request)
+    _deny_unseen_group_fields(request)
+    require(request.user, "jobs", "change")
+    filters = group.filters or {}
+    initial = {"name": group.name, "description": group.description, "kind": group.kind,
+               "os_family": filters.get("os_family", ""), "filter_client": filters.get("client_id"),
+               "site": filters.get("site_id"), "tag": filters.get("tag_id"), "software": filters.get("software", ""),
+               "device_kind": filters.get("device_kind", ""), "online": filters.get("online", ""),
+               "devices": [str(pk) for pk in group.devices.values_list("pk", flat=True)]}
+    form = _group_form(request, request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.group_update(actor=request.user, group=group, data=form.service_data())
+        except TenfoldError as exc:
+            add_service_errors(form, exc, rename=rename_group_field)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("automation:group_detail", group.pk)
+    return render(request, "automation/group_form.html", {
+        "form": form, "title": _("Edit %(name)s") % {"name": group.name}, "group": group,
+        "cancel_url": reverse("automation:group_detail", args=[group.pk])})
+
+
+@login_required
+@require_POST
+def group_delete(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Delete a group."""
+    group = selectors.access_group(request.user, group_id)
+    _staff_only(request)
+    require(request.user, "jobs", "delete")
+    try:
+        services.group_delete(actor=request.user, group=group)
+    except TenfoldError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("automation:group_detail", group.pk)
+    messages.success(request, _("Group deleted."))
+    return redirect("automation:group_list")
+
+
+# --- Scheduled runs --------------------------------------------------------------------------------
+
+
+@login_required
+def scheduled_list(request: HttpRequest) -> HttpResponse:
+    """Scheduled runs: what, how often, next and last run."""
+    _staff_only(request)
+    return render_list(request, selectors.scheduled_runs_visible(request.user), SCHEDULED_LIST,
+                       template="automation/scheduled_list.html")
+
+
+@login_required
+def scheduled_detail(request: HttpRequest, scheduled_id: int) -> HttpResponse:
+    """A scheduled run, its schedule and the runs it started."""
+    scheduled = selectors.access_scheduled_run(request.user, scheduled_id)
+    _staff_only(request)
+    runs = list(selectors.runs_visible(request.user).filter(scheduled_run=scheduled).order_by("-created_at")[:20])
+    devices = list(Device.objects.visible_to(request.user).filter(pk__in=scheduled.device_ids or [])
+                   .order_by("name"))
+    return render(request, "automation/scheduled_detail.html", {
+        "scheduled": scheduled, "runs": runs, "devices": devices, "what": _run_what(scheduled),
+        "can_change": has_capability(request.user, "jobs", "change"),
+        "can_delete": has_capability(request.user, "jobs", "delete")})
+
+
+@login_required
+@require_POST
+def scheduled_toggle(request: HttpRequest, scheduled_id: int) -> HttpResponse:
+    """Pause or resume a scheduled run."""
+    scheduled = selectors.access_scheduled_run(request.user, scheduled_id)
+    _staff_only(request)
+    require(request.user, "jobs", "change")
+    try:
+        services.scheduled_run_set_enabled(actor=request.user, scheduled=scheduled,
+                                           enabled=request.POST.get("enabled") == "1")
+    except TenfoldError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("automation:scheduled_detail", scheduled.pk)
+
+
+@login_required
+@require_POST
+def scheduled_delete(request: HttpRequest, scheduled_id: int) -> HttpResponse:
+    """Delete a scheduled run (the runs it started stay)."""
+    scheduled = selectors.access_scheduled_run(request.user, scheduled_id)
+    _staff_only(request)
+    require(request.user, "jobs", "delete")
+    try:
+        services.scheduled_run_delete(actor=request.user, scheduled=scheduled)
+    except TenfoldError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("automation:scheduled_detail", scheduled.pk)
+    messages.success(request, _("Scheduled run deleted."))
+    return redirect("automation:scheduled_list")
 
 
 @login_required

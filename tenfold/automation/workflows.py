@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -61,6 +61,7 @@ JOB_WAIT_MARGIN = timedelta(minutes=10)  # beyond the script's own timeout, for 
 ACTION_WAIT = timedelta(minutes=30)
 STEP_ID_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
+MAX_ID = 2**63 - 1  # a row id beyond this fits no database column: it names nothing
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 SEVERITIES = ("info", "warning", "critical")
 CHECK_TYPES = ("cpu", "memory", "disk_free", "service", "process", "ping", "tcp_port", "http", "log_pattern",
@@ -219,7 +220,7 @@ def _clean_trigger(raw: Any, errors: _Errors) -> tuple[dict[str, Any], tuple[str
         return {}, ()
     if "event" in raw:
         name = raw["event"]
-        if name not in TRIGGERS:
+        if not isinstance(name, str) or name not in TRIGGERS:
             errors.add("trigger", _("Unknown trigger event “%(event)s”. Choose one of: %(events)s.")
                        % {"event": str(name)[:60], "events": ", ".join(EVENT_NAMES)})
             return {}, ()
@@ -245,7 +246,7 @@ def _clean_conditions(raw: Any, trigger: dict[str, Any], offered: tuple[str, ...
             errors.add(where, _("Condition %(n)d: give a field, an operator and a value.") % {"n": index + 1})
             continue
         name = item.get("field")
-        if name not in CONDITION_LABELS:
+        if not isinstance(name, str) or name not in CONDITION_LABELS:
             errors.add(where, _("Condition %(n)d: unknown field “%(field)s”.")
                        % {"n": index + 1, "field": str(name)[:40]})
             continue
@@ -279,7 +280,7 @@ def _condition_values(name: str, value: Any) -> list[Any] | None:
     if not isinstance(value, list) or not value or len(value) > 200:
         return None
     if name in ("client", "device_tag"):
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        if not all(_is_id(v) for v in value):
             return None
         model = Client if name == "client" else Tag
         wanted = sorted(set(value))
@@ -325,7 +326,8 @@ def _clean_steps(raw: Any, trigger: dict[str, Any], errors: _Errors,
             errors.add(where, _("%(step)s: unknown field: %(fields)s.")
                        % {"step": _step_label(step_id), "fields": ", ".join(unknown)})
             continue
-        action = ACTIONS.get(item.get("action"))  # type: ignore[arg-type]
+        action_name = item.get("action")
+        action = ACTIONS.get(action_name) if isinstance(action_name, str) else None
         if action is None:
             errors.add(where, _("%(step)s: choose an action (%(actions)s).")
                        % {"step": _step_label(step_id), "actions": ", ".join(ACTIONS)})
@@ -404,6 +406,11 @@ def _check_branches(steps: list[dict[str, Any]], errors: _Errors) -> None:
                 return
 
 
+def _is_id(value: Any) -> TypeGuard[int]:
+    """Whether a value can name a row: a whole number (not a boolean) from 1 to MAX_ID."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def _text(value: Any, name: str, limit: int, required: bool = False) -> str:
     if value is None:
         value = ""
@@ -433,7 +440,7 @@ def _clean_params(action: Action, raw: Any, step_id: str, old: Any, trigger: dic
         if action.name == "run_script":
             return _clean_script_params(raw, old, bad)
         if action.name == "run_action":
-            if raw.get("action") not in AGENT_ACTIONS:
+            if not isinstance(raw.get("action"), str) or raw["action"] not in AGENT_ACTIONS:
                 raise bad("action", _("choose an agent action (%(actions)s).") % {"actions": ", ".join(AGENT_ACTIONS)})
             return {"action": raw["action"]}
         if action.name == "open_ticket":
@@ -470,13 +477,12 @@ def _clean_params(action: Action, raw: Any, step_id: str, old: Any, trigger: dic
                     "body": _text(raw.get("body"), _("The message"), 5000, required=True)}
         if action.name == "call_webhook":
             sub = raw.get("subscription_id")
-            if isinstance(sub, bool) or not isinstance(sub, int) or \
-                    not WebhookSubscription.objects.filter(pk=sub).exists():
+            if not _is_id(sub) or not WebhookSubscription.objects.filter(pk=sub).exists():
                 raise bad("subscription_id", _("choose an existing webhook subscription."))
             return {"subscription_id": sub}
         if action.name == "set_device_field":
             name = raw.get("field")
-            if name not in DEVICE_FIELDS:
+            if not isinstance(name, str) or name not in DEVICE_FIELDS:
                 raise bad("field", _("only these device fields may be set: %(fields)s.")
                           % {"fields": ", ".join(DEVICE_FIELDS)})
             value = raw.get("value")
@@ -487,7 +493,7 @@ def _clean_params(action: Action, raw: Any, step_id: str, old: Any, trigger: dic
             return {"field": name, "value": value}
         if action.name == "add_device_tag":
             tag = raw.get("tag_id")
-            if isinstance(tag, bool) or not isinstance(tag, int) or not Tag.objects.filter(pk=tag).exists():
+            if not _is_id(tag) or not Tag.objects.filter(pk=tag).exists():
                 raise bad("tag_id", _("choose an existing tag."))
             return {"tag_id": tag}
     except ValueError as exc:
@@ -499,7 +505,7 @@ def _clean_params(action: Action, raw: Any, step_id: str, old: Any, trigger: dic
 def _clean_script_params(raw: dict[str, Any], old: Any, bad: Any) -> dict[str, Any]:
     script_id = raw.get("script_id")
     script = None
-    if isinstance(script_id, int) and not isinstance(script_id, bool):
+    if _is_id(script_id):
         script = Script.objects.filter(pk=script_id).first()
     if script is None:
         raise bad("script_id", _("the script #%(id)s does not exist.") % {"id": str(script_id)[:20]})
@@ -510,7 +516,7 @@ def _clean_script_params(raw: dict[str, Any], old: Any, bad: Any) -> dict[str, A
             raise bad("script_id", _("the script “%(script)s” has no signed version: an approver must sign it "
                                      "first.") % {"script": script.name})
     else:
-        version = script.versions.filter(number=number).first() if isinstance(number, int) else None
+        version = script.versions.filter(number=number).first() if _is_id(number) else None
         if version is None:
             raise bad("version", _("the script “%(script)s” has no version %(n)s.")
                       % {"script": script.name, "n": str(number)[:10]})
@@ -901,7 +907,7 @@ def _run_script(run: WorkflowRun, p: dict[str, Any], actor: WorkflowActor) -> Ou
     return Outcome(True, _("Job #%(job)s queued on %(device)s; waiting for its result.")
                    % {"job": script_run.job_id, "device": run.device.name if run.device else ""},
                    inputs=inputs, outputs={"job_id": script_run.job_id},
-                   wait_job=script_run.job, wait_for=timedelta(seconds=script_run.version.timeout_seconds)
+                   wait_job=script_run.job, wait_for=timedelta(seconds=script_run.job.timeout_seconds or 0)
                    + JOB_WAIT_MARGIN)
 
 

@@ -14,6 +14,7 @@ from tenfold.accounts.auth import ApiKeyAuth, SessionAuth
 from tenfold.assets.api import discovered_router, import_router, licences_router, tags_router
 from tenfold.assets.api import router as devices_router
 from tenfold.automation import api as automation_api
+from tenfold.automation import release_api as automation_release_api
 from tenfold.billing import api as billing_api
 from tenfold.billing import money_api as billing_money_api
 from tenfold.catalog.api import router as catalog_router
@@ -151,6 +152,10 @@ api.add_router("/signing-keys", automation_api.keys_router)
 api.add_router("/scripts", automation_api.scripts_router)
 api.add_router("/script-versions", automation_api.versions_router)
 api.add_router("/script-runs", automation_api.runs_router)
+api.add_router("/runs", automation_api.batches_router)
+api.add_router("/device-groups", automation_api.groups_router)
+api.add_router("/scheduled-runs", automation_api.scheduled_router)
+api.add_router("/agent-releases", automation_release_api.router)
 api.add_router("/workflows", automation_api.workflows_router)
 api.add_router("/workflow-runs", automation_api.workflow_runs_router)
 api.add_router("/webhooks", automation_api.webhooks_router)
@@ -158,6 +163,7 @@ api.add_router("/people", people_api.router)
 api.add_router("/kpis", reporting_kpi_api.kpis_router)
 api.add_router("/forecasts", reporting_kpi_api.forecasts_router)
 api.add_router("/inventory-reports", reporting_kpi_api.inventory_router)
+api.add_router("/report-subscriptions", reporting_kpi_api.subscriptions_router)
 api.add_router("/scorecards", reporting_api.scorecards_router)
 api.add_router("/qbr-meetings", reporting_api.meetings_router)
 api.add_router("/qbr-action-items", reporting_api.items_router)

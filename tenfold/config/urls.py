@@ -16,6 +16,8 @@ urlpatterns = [
     path("clients/", include("tenfold.clients.urls")),
     path("devices/", include("tenfold.assets.urls")),
     path("agents/", include("tenfold.agents.urls")),
+    # Agent release downloads are automation's (above agents): their own include, same /agent/v1/ prefix.
+    path("agent/v1/releases/", include("tenfold.automation.release_agent_urls")),
     path("agent/v1/", include("tenfold.agents.agent_urls")),
     path("monitoring/", include("tenfold.monitoring.urls")),
     path("patching/", include("tenfold.patching.urls")),

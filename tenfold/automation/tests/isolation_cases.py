@@ -47,6 +47,10 @@ def run_params(world: World) -> dict[str, Any]:
     return {"run_id": automation(world)["run"].pk}
 
 
+def batch_params(world: World) -> dict[str, Any]:
+    return {"run_id": automation(world)["run"].run_id}
+
+
 def leak(world: World) -> str:
     return "PC-ISOLATION-AUTOMATION"
 
@@ -103,7 +107,7 @@ register_cases(
     Case(f"{UI}script_run", "create", "jobs", "add", method="POST", params=script_params, body=run_form,
          models=MODELS, staff_only=True),
     Case(f"{UI}run_list", "list", "jobs", staff_only=True, params=lambda w: automation(w) and {}, leak=leak),
-    Case(f"{UI}run_detail", "object", "jobs", params=run_params, staff_only=True),
+    Case(f"{UI}run_detail", "object", "jobs", params=batch_params, staff_only=True),
     Case(f"{UI}key_list", "list", "settings", "change", staff_only=True, params=lambda w: automation(w) and {}),
     Case(f"{UI}key_register", "create", "settings", "change", method="POST", body=new_key_form, models=MODELS,
          staff_only=True, params=lambda w: automation(w) and {}, **MSP),

@@ -66,7 +66,7 @@ def test_run_refuses_bad_input_and_another_clients_device_with_nothing_queued() 
     assert invalid.status_code == 422
     assert invalid.json()["errors"] == {"parameters.level": ["Choose one of: low, high."]}
     both = call(technician, "post", path, {"device_ids": [ok.pk], "client_id": mine.pk})
-    assert both.json()["errors"] == {"device_ids": ["Name either devices or one client."]}
+    assert both.json()["errors"] == {"device_ids": ["Name either devices, one group or one client."]}
     unknown = call(technician, "post", path, {"device_ids": [ok.pk], "device_id": 3})
     assert unknown.status_code == 422 and "device_id" in unknown.json()["errors"]
     assert not Job.objects.exists()

@@ -46,8 +46,10 @@ def test_list_detail_run_form_and_runs() -> None:
     run = ScriptRun.objects.get()
     assert run.parameters == {"service": "cups", "level": "low", "force": False, "password": "[secret]"}
     runs = http.get(reverse("automation:run_list"), {"script": script.pk}).content.decode()
-    assert "SRV-CUPS" in runs and "Queued" in runs
-    shown = http.get(reverse("automation:run_detail", args=[run.pk])).content.decode()
-    assert "[secret]" in shown and "hunter2-x" not in shown
+    assert "SRV-CUPS" in runs and "Restart cups v1" in runs
+    shown = http.get(reverse("automation:run_detail", args=[run.run_id])).content.decode()
+    assert "[secret]" in shown and "hunter2-x" not in shown and "Queued" in shown
+    device_page = http.get(reverse("automation:run_item_detail", args=[run.pk])).content.decode()
+    assert "TF_PASSWORD" in device_page and "hunter2-x" not in device_page
     keys = http.get(reverse("automation:key_list")).content.decode()
     assert key.key_id in keys and "first key (trusted at enrollment)" in keys
