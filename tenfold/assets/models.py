@@ -374,3 +374,31 @@ class Licence(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.product
+
+
+class DevicePostureDaily(models.Model):
+    """A device's antivirus and backup posture as it stood at the end of one UTC day (the last posture the
+    agent reported that day wins); kept forever, like the daily check rollups, so past scorecards read it."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField(_("day"))
+    antivirus_state = models.CharField(_("antivirus state"), max_length=20, choices=AntivirusState.choices,
+                                       blank=True)
+    antivirus_definitions_at = models.DateTimeField(_("antivirus definitions"), null=True, blank=True)
+    backup_tool = models.CharField(_("backup tool"), max_length=100, blank=True)
+    last_backup_at = models.DateTimeField(_("last successful backup"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["device", "day"]
+        verbose_name = _("daily device posture")
+        verbose_name_plural = _("daily device posture")
+        constraints = [models.UniqueConstraint("device", "day", name="assets_posturedaily_device_day",
+                                               violation_error_message=_("This day's posture is already kept."))]
+        indexes = [models.Index(fields=["client", "day"], name="assets_posturedaily_client_day")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id}@{self.day}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,6 +24,7 @@ from tenfold.assets.models import (
     CheckResult,
     Device,
     DeviceKind,
+    DevicePostureDaily,
     DeviceState,
     DeviceStateChange,
     DiscoveredDevice,
@@ -298,6 +299,8 @@ def telemetry_record(telemetry: Telemetry) -> None:
     if telemetry.inventory is not None:
         updates.update(_inventory_updates(telemetry))
     Device.objects.filter(pk=telemetry.device_id).update(**updates)
+    if telemetry.posture:
+        posture_day_record(telemetry.device_id, telemetry.client_id, telemetry.seen_at)
     if telemetry.metrics:
         MetricSample.objects.bulk_create([
             MetricSample(device_id=telemetry.device_id, client_id=telemetry.client_id, at=at, cpu_pct=cpu,
@@ -309,6 +312,22 @@ def telemetry_record(telemetry: Telemetry) -> None:
             for check_id, at, status, value, message, seq in telemetry.results])
     if telemetry.discovery:
         discovery_record(telemetry.client_id, telemetry.device_id, telemetry.discovery)
+
+
+POSTURE_HISTORY_FIELDS = ("antivirus_state", "antivirus_definitions_at", "backup_tool", "last_backup_at")
+
+
+def posture_day_record(device_id: int, client_id: int, at: datetime) -> None:
+    """Keep the device's posture, as it now stands, as its posture of the UTC day of `at`: one row per device and
+    day, the day's last report wins (one read of the device, one INSERT … ON CONFLICT UPDATE). A posture report
+    may carry the antivirus or the backup alone: the row holds the device's merged state, not the report."""
+    current = Device.objects.filter(pk=device_id).values(*POSTURE_HISTORY_FIELDS).first()
+    if current is None:
+        return
+    DevicePostureDaily.objects.bulk_create(
+        [DevicePostureDaily(client_id=client_id, device_id=device_id, day=at.astimezone(UTC).date(), recorded_at=at,
+                            **current)],
+        update_conflicts=True, unique_fields=["device", "day"], update_fields=[*POSTURE_HISTORY_FIELDS, "recorded_at"])
 
 
 def _inventory_updates(telemetry: Telemetry) -> dict[str, Any]:
