@@ -10,12 +10,15 @@ Written in bulk, in one pass, deterministic for a seed (apart from `now`), after
 - daily check rollups of the availability, network and server checks the devices' real policies run;
 - CPU, memory and disk alerts opened and resolved over the two years;
 - monthly operating-system and third-party updates, each installed some days after it was listed;
+- each managed device's daily posture (antivirus state and definitions, backup tool and last backup), as its
+  agent would have reported it every day: definitions mostly fresh and nightly backups, with lapses (stale
+  definitions, a disabled antivirus, backups failing for a few days) that grow rarer as the service improves;
 - (the tickets and their SLA outcomes come from `kpis.seed_history`.)
 
 Service quality improves over the two years for every client except one (`data.WORSENING_CLIENT`), whose
 service slips over the last year: more check failures, more alerts, later patches, more missed SLA targets.
-Antivirus state and the last backup are kept by Tenfold as current values only, so closed periods show them
-as "no history" (N/A), exactly as a real deployment would.
+The daily posture rows are what a real deployment keeps, so closed quarters measure antivirus and data
+protection too.
 """
 
 from __future__ import annotations
@@ -29,7 +32,16 @@ from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
-from tenfold.assets.models import Device, DeviceKind, DeviceState, DeviceStateChange, DiscoveredDevice, SoftwareItem
+from tenfold.assets.models import (
+    AntivirusState,
+    Device,
+    DeviceKind,
+    DevicePostureDaily,
+    DeviceState,
+    DeviceStateChange,
+    DiscoveredDevice,
+    SoftwareItem,
+)
 from tenfold.billing.models import Invoice
 from tenfold.clients.models import Client, ClientStatus, Site
 from tenfold.contracts.models import Contract, ContractCoverage, ContractType, CoverageKind
@@ -125,6 +137,7 @@ def seed_score_history(rng: random.Random, now: datetime | None = None) -> dict[
     counts["check_daily"] = _check_rollups(rng, devices, start, now, worsening)
     counts["alerts"] = _alerts(rng, devices, start, now, worsening)
     counts["device_updates"] = _updates(rng, devices, start, now, worsening)
+    counts["posture_days"] = _posture_days(rng, devices, start, now, worsening)
     return counts
 
 
@@ -393,3 +406,48 @@ def _updates(rng: random.Random, devices: list[Device], start: datetime, now: da
             rows)
     return len(rows)
 
+
+
+def _posture_days(rng: random.Random, devices: list[Device], start: datetime, now: datetime,
+                  worsening: set[int]) -> int:
+    """Each managed device's posture of each day from the day after it arrived to yesterday (a retired one to its
+    retirement): what its agent last reported that day. Windows devices run Microsoft Defender, servers back up
+    with Veeam every night; a lapse is likelier when the service is worse."""
+    managed = [d for d in devices if d.managed]
+    existing = set(DevicePostureDaily.objects.filter(device__in=managed).values_list("device_id", "day"))
+    yesterday = (now - timedelta(days=1)).date()
+    ops = connection.ops
+    adapt = ops.adapt_datetimefield_value
+    rows: list[tuple[Any, ...]] = []
+    for device in managed:
+        antivirus = device.os_family == "windows"
+        tool = device.backup_tool or ("Veeam" if device.kind == DeviceKind.SERVER else "")
+        last = min(yesterday, (_retired_at(device) or now).date() - timedelta(days=1))
+        day = max(device.created_at.date() + timedelta(days=1), start.date() - timedelta(days=7))
+        failing_since: datetime | None = None
+        while day <= last:
+            noon = datetime.combine(day, time(12), tzinfo=UTC)
+            q = quality(device.client_id in worsening, _age(noon, start, now))
+            state, definitions = "", None
+            if antivirus:
+                roll = rng.random()
+                # The plain value: PostgreSQL's COPY would write an enum member's name.
+                state = (AntivirusState.DISABLED if roll < (1 - q) * 0.15 else
+                         AntivirusState.OUT_OF_DATE if roll < (1 - q) * 0.45 else AntivirusState.RUNNING).value
+                stale = state != AntivirusState.RUNNING or rng.random() < (1 - q) * 0.5
+                definitions = noon - timedelta(hours=rng.randint(80, 300) if stale else rng.randint(0, 30))
+            backup = None
+            if tool:
+                # A failing backup job stays failing for some days; the last success stays where it was.
+                if failing_since is None and rng.random() < (1 - q) * 0.25:
+                    failing_since = datetime.combine(day, time(2), tzinfo=UTC) - timedelta(days=1)
+                elif failing_since is not None and rng.random() < 0.35:
+                    failing_since = None
+                backup = failing_since or datetime.combine(day, time(2, rng.randint(0, 59)), tzinfo=UTC)
+            if (device.pk, day) not in existing:
+                rows.append((device.client_id, device.pk, ops.adapt_datefield_value(day), state, adapt(definitions),
+                             tool, adapt(backup), adapt(noon + timedelta(hours=rng.randint(6, 11)))))
+            day += timedelta(days=1)
+    _insert(DevicePostureDaily, ["client_id", "device_id", "day", "antivirus_state", "antivirus_definitions_at",
+                                 "backup_tool", "last_backup_at", "recorded_at"], rows)
+    return len(rows)

@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +35,7 @@ from tenfold.assets.models import (
     AntivirusState,
     Device,
     DeviceKind,
+    DevicePostureDaily,
     DeviceState,
     DeviceStateChange,
     DiscoveredDevice,
@@ -58,8 +59,8 @@ NO_HISTORY = "no_history"
 NO_PATCHING = "patching_unavailable"
 REASONS: dict[str, Any] = {
     NOTHING: _("Nothing to measure in this period: no record falls under this metric's formula."),
-    NO_HISTORY: _("This state is not kept over time: it is measured for the period in progress only "
-                  "(the snapshot taken when a period closes keeps it)."),
+    NO_HISTORY: _("No device in service then has its daily posture kept for this period: it is measured from "
+                  "the day the agents' posture reports are kept."),
     NO_PATCHING: _("Update data is not available (the patching module has no records)."),
 }
 
@@ -328,6 +329,7 @@ class _Context:
     changes: dict[int, list[tuple[datetime, str, str]]] = field(default_factory=dict)
     collect: bool = False
     records: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
+    posture: dict[int, dict[str, Any]] | None = None
 
     @property
     def start(self) -> datetime:
@@ -389,6 +391,36 @@ def _load(ctx: _Context) -> None:
     ctx.changes = dict(changes)
 
 
+POSTURE_FIELDS = ("antivirus_state", "antivirus_definitions_at", "backup_tool", "last_backup_at")
+
+
+def _posture_devices(ctx: _Context) -> list[dict[str, Any]]:
+    """The devices with their antivirus and backup as of T: their current fields while the period runs; for a
+    closed period, their latest daily posture row on or before the last day, and only the devices that have
+    one (one query for the whole client: a correlated index lookup per device)."""
+    if ctx.live:
+        return ctx.devices
+    if ctx.posture is None:
+        latest = (DevicePostureDaily.objects.filter(device_id=OuterRef("pk"), day__lte=ctx.last_day)
+                  .order_by("-day"))
+        rows: Any = (Device.objects.filter(client_id=ctx.client_id, created_at__lt=ctx.as_of)
+                     .annotate(posture_day=Subquery(latest.values("day")[:1]),
+                               posture_antivirus_state=Subquery(latest.values("antivirus_state")[:1]),
+                               posture_antivirus_definitions_at=Subquery(
+                                   latest.values("antivirus_definitions_at")[:1]),
+                               posture_backup_tool=Subquery(latest.values("backup_tool")[:1]),
+                               posture_last_backup_at=Subquery(latest.values("last_backup_at")[:1]))
+                     .filter(posture_day__isnull=False)
+                     .values("pk", *(f"posture_{name}" for name in POSTURE_FIELDS)))
+        ctx.posture = {row["pk"]: {name: row[f"posture_{name}"] for name in POSTURE_FIELDS} for row in rows}
+    return [d | ctx.posture[d["id"]] for d in ctx.devices if d["id"] in ctx.posture]
+
+
+def _no_posture_history(ctx: _Context, devices: list[dict[str, Any]]) -> bool:
+    """A closed period none of whose devices had its posture kept: N/A "no history", not "nothing"."""
+    return not ctx.live and not devices
+
+
 def _managed_devices(ctx: _Context) -> MetricValue:
     managed = [d for d in ctx.devices if d["managed"] and ctx.in_service(d)]
     managed_ids = {d["id"] for d in managed}
@@ -415,10 +447,11 @@ def _warranty(ctx: _Context, key: str, kinds: tuple[str, ...]) -> MetricValue:
 
 
 def _antivirus(ctx: _Context) -> MetricValue:
-    if not ctx.live:
-        return MetricValue("antivirus", reason=NO_HISTORY)
     limit = ctx.as_of - timedelta(days=ctx.thresholds.antivirus_max_age_days)
-    devices = [d for d in ctx.devices if d["managed"] and ctx.in_service(d) and d["antivirus_state"]]
+    known = [d for d in _posture_devices(ctx) if d["managed"] and ctx.in_service(d)]
+    if _no_posture_history(ctx, known):
+        return MetricValue("antivirus", reason=NO_HISTORY)
+    devices = [d for d in known if d["antivirus_state"]]
     good = 0
     for d in devices:
         ok = (d["antivirus_state"] == AntivirusState.RUNNING and d["antivirus_definitions_at"] is not None
@@ -503,9 +536,10 @@ def _backup_windows(device_ids: list[int], default_hours: int) -> dict[int, int]
 
 
 def _data_protection(ctx: _Context) -> MetricValue:
-    if not ctx.live:
+    known = [d for d in _posture_devices(ctx) if ctx.in_service(d)]
+    if _no_posture_history(ctx, known):
         return MetricValue("data_protection", reason=NO_HISTORY)
-    protected = [d for d in ctx.devices if d["backup_tool"] and ctx.in_service(d)]
+    protected = [d for d in known if d["backup_tool"]]
     windows = _backup_windows([d["id"] for d in protected], ctx.thresholds.backup_window_hours)
     good = 0
     for d in protected:

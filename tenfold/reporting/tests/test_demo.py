@@ -13,7 +13,7 @@ from tenfold.clients.models import Client, ClientStatus
 from tenfold.demo import data
 from tenfold.demo.seed import seed_demo
 from tenfold.reporting.models import PeriodKind, QbrDeck, QbrMeeting, ScorecardSnapshot
-from tenfold.reporting.scorecard import NO_HISTORY, Period, compute
+from tenfold.reporting.scorecard import NO_HISTORY, NOTHING, Period, compute
 from tenfold.reporting.selectors import scorecard_settings, thresholds_of, weights_of
 
 pytestmark = pytest.mark.django_db
@@ -38,10 +38,19 @@ def test_demo_past_quarters_are_the_engines_recomputation_of_the_history() -> No
         card, _records = compute(snapshot.client_id, period, weights=weights_of(row), thresholds=thresholds_of(row))
         assert (snapshot.metrics, snapshot.overall, snapshot.as_of) == (card.metrics_json(), card.overall,
                                                                          period.end_dt), (snapshot.client_id, period)
-    # and the two states kept as current values only are "no history" in a closed quarter
-    for snapshot in snapshots:
-        reasons = {m["key"]: m["reason"] for m in snapshot.metrics}
-        assert (reasons["antivirus"], reasons["data_protection"]) == (NO_HISTORY, NO_HISTORY)
+    # and antivirus and data protection are measured from the daily posture history: antivirus in most quarters
+    # of most clients, data protection in most quarters (a client without a managed server yet has no protected
+    # device: "nothing to measure"); "no history" only in a quarter before any device's posture was kept
+    figures = {key: [next(m for m in s.metrics if m["key"] == key) for s in snapshots]
+               for key in ("antivirus", "data_protection")}
+    assert sum(m["denominator"] > 0 for m in figures["antivirus"]) >= 6 * len(active)
+    assert sum(m["denominator"] > 0 for m in figures["data_protection"]) > 4 * len(active)
+    for antivirus, protection in zip(figures["antivirus"], figures["data_protection"], strict=True):
+        assert (antivirus["reason"] == NO_HISTORY) == (protection["reason"] == NO_HISTORY)
+        assert protection["reason"] in ("", NOTHING, NO_HISTORY)
+    for key, rows in figures.items():
+        # with lapses: neither all good nor all bad
+        assert 0 < sum(m["numerator"] for m in rows) < sum(m["denominator"] for m in rows), key
     # and the history is measured: most quarters of most clients have device, update and ticket figures
     measured = [s for s in snapshots if all(m["denominator"] > 0 for m in s.metrics
                                             if m["key"] in ("managed_devices", "os_updates", "ticket_summary"))]
@@ -57,10 +66,10 @@ def _check_trends() -> None:
     for snapshot in ScorecardSnapshot.objects.filter(final=True).order_by("period_start"):
         by_client.setdefault(snapshot.client_id, []).append(snapshot)
 
-    def runs(snapshots: list[ScorecardSnapshot]) -> tuple[int, int]:
+    def runs(snapshots: list[ScorecardSnapshot], key: str = "service_availability") -> tuple[int, int]:
         good = total = 0
         for snapshot in snapshots:
-            metric = next(m for m in snapshot.metrics if m["key"] == "service_availability")
+            metric = next(m for m in snapshot.metrics if m["key"] == key)
             good, total = good + metric["numerator"], total + metric["denominator"]
         return good, total
 
@@ -70,6 +79,11 @@ def _check_trends() -> None:
     (late_good, late_runs), (early_good, early_runs) = runs(quarters[-2:]), runs(quarters[2:4])
     assert late_runs > 0 and early_runs > 0
     assert late_good / late_runs < early_good / early_runs
+    # and its devices' antivirus lapses more (stale definitions, disabled) in the last two quarters too
+    (late_good, late_devices), (early_good, early_devices) = (
+        runs(quarters[-2:], "antivirus"), runs(quarters[2:4], "antivirus"))
+    assert late_devices > 0 and early_devices > 0
+    assert late_good / late_devices < early_good / early_devices
     # and across the other clients, devices are patched sooner at the end than at the start
     others = [v for k, v in by_client.items() if k != worse.pk]
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from tenfold.assets.models import Device, DevicePostureDaily
 from tenfold.clients.models import Client
 from tenfold.reporting.scorecard import NO_HISTORY, NOTHING, Period, compute
-from tenfold.reporting.tests.dataset import NOW, build
+from tenfold.reporting.tests.dataset import NOW, Dataset, at, build
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +91,7 @@ def test_past_quarter_recomputed_from_history() -> None:
         "warranty_server_network": (2, 3, ""),
         # WS1 yes, WS2 (ended 12-15) no, MOB1 no → 1 / 3
         "warranty_end_user": (1, 3, ""),
-        # the antivirus state and the last backup have no history: N/A, not 0 % nor 100 %
+        # no device has a daily posture row (no agent reported one): N/A "no history", not 0 % nor 100 %
         "antivirus": (0, 0, NO_HISTORY),
         # on 01-01: WS1 still missed KB5034441 (first seen 11-01, installed 01-10); SRV1 saw it only on 01-05
         "os_updates": (2, 3, ""),
@@ -111,6 +114,83 @@ def test_past_quarter_recomputed_from_history() -> None:
     assert values(card)["antivirus"] is None and values(card)["network_reliability"] is None
     # overall of the 10 measured: (4/5 + 2/3 + 1/3 + 2/3 + 2/3 + 0 + 250/300 + 0.999417 + 1 + 2/3) = 6.63275 / 10
     assert card.overall == Decimal("66.3")
+
+
+def _posture(ds: Dataset, device: str, day: date, state: str, definitions: datetime | None, tool: str = "",
+             backup: datetime | None = None) -> None:
+    DevicePostureDaily.objects.create(client=ds.client, device=ds.devices[device], day=day, antivirus_state=state,
+                                      antivirus_definitions_at=definitions, backup_tool=tool, last_backup_at=backup,
+                                      recorded_at=at(day.year, day.month, day.day, 23))
+
+
+def _posture_history(ds: Dataset) -> None:
+    # SRV1: disabled on 11-01, then fine on 12-31 (definitions and backup exactly at their limits), disabled
+    # again after the quarter (01-05: not read for Q4)
+    _posture(ds, "SRV1", date(2025, 11, 1), "disabled", None, "restic", at(2025, 10, 31, 23))
+    _posture(ds, "SRV1", date(2025, 12, 31), "running", at(2025, 12, 29), "restic", at(2025, 12, 30, 22))
+    _posture(ds, "SRV1", date(2026, 1, 5), "disabled", None, "restic", at(2026, 1, 5, 1))
+    # SRV2: last row 12-20; definitions and backup each one minute too old at 01-01 00:00
+    _posture(ds, "SRV2", date(2025, 12, 20), "running", at(2025, 12, 28, 23, 59), "restic", at(2025, 12, 30, 21, 59))
+    # WS1: fine, no backup tool
+    _posture(ds, "WS1", date(2025, 12, 31), "running", at(2025, 12, 31, 8))
+    # WS2: its first row is after the quarter; WS4: a row before its retirement on 12-01
+    _posture(ds, "WS2", date(2026, 1, 2), "disabled", None)
+    _posture(ds, "WS4", date(2025, 11, 15), "running", at(2025, 11, 15, 6), "Veeam", at(2025, 11, 15, 1))
+
+
+def test_past_periods_read_the_daily_posture_history() -> None:
+    # given the client with daily posture rows
+    ds = build()
+    _posture_history(ds)
+    # when the closed quarter 2025-Q4 is recomputed (as of 2026-01-01 00:00, last day 12-31)
+    card, records = compute(ds.client.pk, Q4, now=NOW, collect=True)
+    # then each device in service reads its latest row on or before 12-31:
+    # antivirus (limit 01-01 − 3 days = 12-29 00:00): SRV1 12-31 running, definitions 12-29 00:00 → ok;
+    # SRV2 12-20 definitions 12-28 23:59 → too old; WS1 running 12-31 08:00 → ok. WS2 has no row by then and
+    # WS4 was retired: not counted → 2 / 3
+    # data protection (window 26 h → 12-30 22:00): SRV1 backup 12-30 22:00 → ok; SRV2 21:59 → late; WS1 reports
+    # no backup tool → 1 / 2
+    assert (figures(card)["antivirus"], figures(card)["data_protection"]) == ((2, 3, ""), (1, 2, ""))
+    assert sorted((r.label, r.ok) for r in records["antivirus"]) == [("SRV1", True), ("SRV2", False), ("WS1", True)]
+    assert sorted((r.label, r.ok) for r in records["data_protection"]) == [("SRV1", True), ("SRV2", False)]
+    # and the overall now has 12 measured metrics: (6.63275 + 2/3 + 1/2) / 12 = 7.79942 / 12 = 64.995 % → 65.0 %
+    assert card.overall == Decimal("65.0")
+    # when November 2025 is recomputed (as of 12-01 00:00, last day 11-30)
+    november, _records = compute(ds.client.pk, Period.parse("2025-11"), now=NOW)
+    # then SRV1 reads its 11-01 row (disabled; backup 10-31 23:00, older than 26 h) and WS4, still in service on
+    # 11-30, its 11-15 row (definitions and backup two weeks old): antivirus 0 / 2, data protection 0 / 2, measured
+    assert (figures(november)["antivirus"], figures(november)["data_protection"]) == ((0, 2, ""), (0, 2, ""))
+    # when October 2025 is recomputed: no device had a row by 10-31 → "no history", not 0 %
+    october, _records = compute(ds.client.pk, Period.parse("2025-10"), now=NOW)
+    assert (figures(october)["antivirus"], figures(october)["data_protection"]) == (
+        (0, 0, NO_HISTORY), (0, 0, NO_HISTORY))
+    # and the period in progress still reads the devices' current fields, not the rows (SRV1's 01-05 row says
+    # disabled, its current field says running): the same 2 / 4 and 1 / 2 as without history
+    current, _records = compute(ds.client.pk, Q1, now=NOW)
+    assert (figures(current)["antivirus"], figures(current)["data_protection"]) == ((2, 4, ""), (1, 2, ""))
+    assert current.overall == Decimal("64.1")
+
+
+def test_past_period_posture_is_one_query_whatever_the_device_count() -> None:
+    # given the client with its posture rows; Q4's query count taken; then twenty more devices, each with a row
+    ds = build()
+    _posture_history(ds)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            compute(ds.client.pk, Q4, now=NOW)
+        return len(captured)
+
+    before = queries()
+    for index in range(20):
+        device = Device.objects.create(
+            client=ds.client, name=f"PC{index}", kind="workstation", managed=True, created_at=at(2025, 6, 1))
+        DevicePostureDaily.objects.create(client=ds.client, device=device, day=date(2025, 12, 30),
+                                          antivirus_state="running", antivirus_definitions_at=at(2025, 12, 30),
+                                          recorded_at=at(2025, 12, 30, 23))
+    # when Q4 is recomputed, then the number of queries is the same, and the twenty count as good
+    assert queries() == before
+    assert figures(compute(ds.client.pk, Q4, now=NOW)[0])["antivirus"] == (22, 23, "")
 
 
 def test_weights_change_the_overall_only() -> None:
