@@ -66,7 +66,7 @@ def test_scorecard_page_shows_na_with_reason_and_drill_down() -> None:
     page = http.get(reverse("reporting:scorecard", args=[ds.client.pk]) + "?period=2025-Q4").content.decode()
     # then the figures are there and the N/A ones say why
     assert "80.0 %" in page and "4 / 5" in page  # managed devices 4 / 5
-    assert "This state is not kept over time" in page
+    assert "No device in service then has its daily posture kept" in page
     # and the drill-down lists the records behind a metric
     detail = http.get(reverse("reporting:metric_detail", args=[ds.client.pk, "managed_devices"]) + "?period=2025-Q4")
     assert detail.status_code == 200 and "10.0.0.51" in detail.content.decode()
