@@ -25,7 +25,7 @@ KINDS = ["workstation"] * 60 + ["laptop"] * 25 + ["server"] * 8 + ["network_devi
 
 def generate(devices: int = 1000, days: int = 730, seed: int = 11) -> tuple[int, dict[str, int]]:
     """Write one client's two years of records with bulk inserts; returns the client id and row counts."""
-    from tenfold.assets.models import Device, DeviceStateChange, DiscoveredDevice
+    from tenfold.assets.models import Device, DevicePostureDaily, DeviceStateChange, DiscoveredDevice
     from tenfold.clients.models import Client, Site
     from tenfold.monitoring.models import Alert, CheckDaily, CheckDefinition, CheckState, Policy
     from tenfold.patching.models import DeviceUpdate, DeviceUpdateScan, Update
@@ -81,6 +81,21 @@ def generate(devices: int = 1000, days: int = 730, seed: int = 11) -> tuple[int,
             CheckDaily.objects.bulk_create(daily, batch_size=5000)
             daily = []
     CheckDaily.objects.bulk_create(daily, batch_size=5000)
+    # A posture row per device per day (antivirus and backups as reported), read by past periods.
+    posture: list[DevicePostureDaily] = []
+    for pk, kind, _created in device_rows:
+        for offset in range(days):
+            day = first_day + timedelta(days=offset)
+            at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+            posture.append(DevicePostureDaily(
+                client=client, device_id=pk, day=day, recorded_at=at, antivirus_state="running",
+                antivirus_definitions_at=at - timedelta(hours=rng.randrange(1, 96)),
+                backup_tool="restic" if kind == "server" else "",
+                last_backup_at=at - timedelta(hours=rng.randrange(1, 60)) if kind == "server" else None))
+        if len(posture) >= 50_000:
+            DevicePostureDaily.objects.bulk_create(posture, batch_size=5000)
+            posture = []
+    DevicePostureDaily.objects.bulk_create(posture, batch_size=5000)
     CheckState.objects.bulk_create([CheckState(client=client, device_id=pk, check_definition=checks["cpu"],
                                                status=rng.choice([0] * 19 + [2]), last_result_at=now)
                                     for pk, _kind, _c in device_rows])
