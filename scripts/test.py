@@ -42,6 +42,11 @@ FUZZ_SECONDS = int(os.environ.get("TENFOLD_FUZZ_SECONDS", "60"))  # the fuzzing 
 # The other outside parsers' targets (fuzz/parsers.py), each for this long.
 PARSER_FUZZ_SECONDS = int(os.environ.get("TENFOLD_PARSER_FUZZ_SECONDS", "15"))
 PARSER_FUZZ_TARGETS = ("email", "markdown", "csv", "payments", "workflow")
+# Generated API requests per operation (the whole-API schema run as the owner; the isolation run as each of two
+# users of another client). The schema runs were about half of a pytest pass's time: PostgreSQL, the production
+# database, gets the larger share; the SQLite pass a smaller one (the test files' defaults are 25 and 8).
+SQLITE_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "8", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "2"}
+POSTGRES_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "15", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "6"}
 
 
 @dataclass
@@ -278,7 +283,7 @@ class Runner:
 
     def sqlite(self) -> None:
         self.pytest_pass("pytest on SQLite", ["-m", "not browser", *xdist_args()], timeout=30 * MINUTE,
-                         env=self.env())
+                         env=self.env(**SQLITE_SCHEMA_EXAMPLES))
 
     def postgresql(self) -> None:
         name = "pytest on PostgreSQL"
@@ -292,7 +297,8 @@ class Runner:
         database = f"test_tenfold_{secrets.token_hex(4)}"
         try:
             self.pytest_pass(name, ["-m", "not browser", "--create-db", *xdist_args()], timeout=30 * MINUTE,
-                             env=self.env(TENFOLD_TEST_DATABASE_URL=url, TENFOLD_TEST_DATABASE_NAME=database))
+                             env=self.env(TENFOLD_TEST_DATABASE_URL=url, TENFOLD_TEST_DATABASE_NAME=database,
+                                          **POSTGRES_SCHEMA_EXAMPLES))
         finally:
             drop_databases(url, database)
 
