@@ -45,8 +45,8 @@ PARSER_FUZZ_TARGETS = ("email", "markdown", "csv", "payments", "workflow")
 # Generated API requests per operation (the whole-API schema run as the owner; the isolation run as each of two
 # users of another client). The schema runs were about half of a pytest pass's time: PostgreSQL, the production
 # database, gets the larger share; the SQLite pass a smaller one (the test files' defaults are 25 and 8).
-SQLITE_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "8", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "2"}
-POSTGRES_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "15", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "6"}
+SQLITE_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "6", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "2"}
+POSTGRES_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "10", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "3"}
 
 
 @dataclass
