@@ -1,4 +1,4 @@
-"""Command line: `tenfold-agent enroll | run | status`."""
+"""Command line: `tenfold-agent enroll | run | status | defer-restart`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from pathlib import Path
 
 from . import __version__
 from .client import ProtocolError
-from .config import ConfigError, default_state_dir
+from .config import ConfigError, default_run_dir, default_state_dir
+from .restart import defer_restart
 from .service import EXIT_CREDENTIAL, EXIT_ERROR, Agent, enroll, status
 
 log = logging.getLogger("tenfold_agent")
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_status = sub.add_parser("status", help="show enrollment, spool and last check-in")
     p_status.add_argument("--json", action="store_true", help="print JSON")
     p_status.add_argument("--state-dir", type=Path, default=None, dest="state_dir_sub")
+
+    p_defer = sub.add_parser("defer-restart", help="postpone the restart the agent announced (any local user)")
+    p_defer.add_argument("--run-dir", type=Path, default=None,
+                         help="the agent's run directory (default: $TENFOLD_AGENT_RUN_DIR or the OS's place)")
+    p_defer.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the agent's answer")
     return parser
 
 
@@ -63,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tenfold-agent` console script."""
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose, args.log_file)
+    if args.command == "defer-restart":
+        # Any local user: no state directory, no enrollment needed.
+        code, text = defer_restart(args.run_dir or default_run_dir(), timeout=args.timeout)
+        print(text)
+        return code
     state_dir: Path = args.state_dir_sub or args.state_dir or default_state_dir()
     try:
         if args.command == "enroll":

@@ -14,12 +14,17 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .collectors.updates import REBOOT_PACKAGES, SOURCES
 from .collectors.windows import powershell
 from .process import CancelToken
+from .scripts import ScriptResult, run_script
+from .signing import TrustStore
 from .util import CommandResult, Runner, iso, parse_iso
+
+if TYPE_CHECKING:
+    from .restart import PendingRestarts
 
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9@._:-]{1,128}$")
 PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+:@~-]{0,199}$")
@@ -37,6 +42,12 @@ DEFAULT_REBOOT_DELAY_MIN = 5
 MAX_MESSAGE = 200
 INSTALL_REBOOT_DELAY_MIN = 5
 MAX_UPDATES_PER_JOB = 500
+MIN_DEFER_MINUTES, MAX_DEFER_MINUTES, DEFAULT_DEFER_MINUTES = 15, 1440, 60
+MAX_REBOOT_DEFERRALS = 100
+# A pre- or post-install script is a `run_script` job payload.
+SCRIPT_FIELDS = ("script_id", "version", "name", "document", "signatures", "body", "parameters", "secret_names",
+                 "secret_parameters")
+SCRIPT_TAIL = 2000
 UNINSTALL_SOURCES = ("apt", "dnf", "zypper", "brew", "winget")
 # The family a source belongs to, and the tool it runs.
 SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
@@ -79,6 +90,10 @@ class Host:
     clock: Callable[[], float] = lambda: datetime.now(UTC).timestamp()
     exists: Callable[[str], bool] = os.path.exists
     token: CancelToken = field(default_factory=CancelToken)
+    # The keys signed scripts are checked against (None: every script is refused).
+    trust: TrustStore | None = None
+    # Where a restart the user may postpone is kept (None: such a restart cannot be offered).
+    restarts: PendingRestarts | None = None
 
 
 def _from_result(result: CommandResult) -> Outcome:
@@ -203,6 +218,9 @@ class InstallRequest:
     reboot: str
     reboot_deferrals: int
     window_ends_at: datetime | None
+    reboot_defer_minutes: int = DEFAULT_DEFER_MINUTES
+    pre_script: Mapping[str, Any] | None = None
+    post_script: Mapping[str, Any] | None = None
 
 
 def _valid_identifier(source: str, identifier: str) -> bool:
@@ -213,9 +231,34 @@ def _valid_identifier(source: str, identifier: str) -> bool:
     return bool(PACKAGE_NAME.match(identifier))
 
 
+def validate_script_payload(value: Any, name: str) -> Mapping[str, Any] | None:
+    """A `pre_script` / `post_script` of an `install_updates` payload: None, or a `run_script` job payload whose
+    shape is checked here (its signature is checked when it runs, by `scripts.run_script`)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise PayloadError(f"{name} must be an object: a run_script job payload")
+    unknown = sorted(set(value) - set(SCRIPT_FIELDS))
+    if unknown:
+        raise PayloadError(f"{name}: unknown field(s): {', '.join(map(str, unknown))}")
+    for key in ("document", "body"):
+        if not isinstance(value.get(key), str):
+            raise PayloadError(f"{name}: {key} must be text")
+    if not isinstance(value.get("signatures"), list):
+        raise PayloadError(f"{name}: signatures must be a list")
+    for key in ("parameters", "secret_parameters"):
+        if value.get(key) is not None and not isinstance(value.get(key), Mapping):
+            raise PayloadError(f"{name}: {key} must be an object")
+    names = value.get("secret_names")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise PayloadError(f"{name}: secret_names must be a list of names")
+    return value
+
+
 def validate_install(payload: Any) -> InstallRequest:
     """An `install_updates` payload as the server's patching sends it."""
-    data = _only_keys(payload, ("updates", "reboot", "reboot_deferrals", "window_ends_at"))
+    data = _only_keys(payload, ("updates", "reboot", "reboot_deferrals", "reboot_defer_minutes", "window_ends_at",
+                                "pre_script", "post_script"))
     entries = data.get("updates")
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_UPDATES_PER_JOB:
         raise PayloadError(f"updates must be a list of 1 to {MAX_UPDATES_PER_JOB} updates")
@@ -234,7 +277,11 @@ def validate_install(payload: Any) -> InstallRequest:
     rule = data.get("reboot", "if_required")
     if rule not in REBOOT_RULES:
         raise PayloadError(f"reboot must be one of {', '.join(REBOOT_RULES)}")
-    deferrals = _int(data.get("reboot_deferrals", 0), "reboot_deferrals", 0, 100)
+    deferrals = _int(data.get("reboot_deferrals", 0), "reboot_deferrals", 0, MAX_REBOOT_DEFERRALS)
+    defer_minutes = _int(data.get("reboot_defer_minutes", DEFAULT_DEFER_MINUTES), "reboot_defer_minutes",
+                         MIN_DEFER_MINUTES, MAX_DEFER_MINUTES)
+    pre_script = validate_script_payload(data.get("pre_script"), "pre_script")
+    post_script = validate_script_payload(data.get("post_script"), "post_script")
     ends = data.get("window_ends_at")
     window_end = None
     if ends is not None:
@@ -244,7 +291,7 @@ def validate_install(payload: Any) -> InstallRequest:
             window_end = None
         if window_end is None:
             raise PayloadError("window_ends_at must be an ISO 8601 time")
-    return InstallRequest(updates, str(rule), deferrals, window_end)
+    return InstallRequest(updates, str(rule), deferrals, window_end, defer_minutes, pre_script, post_script)
 
 
 def install_command(update: UpdateRequest) -> list[str]:
@@ -353,14 +400,77 @@ def _source_problem(source: str, host: Host) -> str:
     return ""
 
 
-def install_updates(payload: Any, host: Host) -> Outcome:
-    """Install the approved updates one source at a time; stdout is `{"results": [...], "reboot": ...}`, the
-    status `succeeded` when every update installed. A restart follows when the rule says so."""
+def _run_install_script(payload: Mapping[str, Any], host: Host) -> ScriptResult:
+    # The same verification and run as a `run_script` job: same trust store, refusals, redaction and cancel token.
+    if host.trust is None:
+        return ScriptResult("failed", None, "", "refused, nothing was run: this agent has no trust store", 0)
+    return run_script(payload, host.trust, host.family, host.token)
+
+
+def _script_entry(result: ScriptResult) -> dict[str, Any]:
+    return {"status": result.status, "exit_code": result.exit_code, "stdout": result.stdout[-SCRIPT_TAIL:],
+            "stderr": result.stderr[-SCRIPT_TAIL:]}
+
+
+def _script_failure(result: ScriptResult) -> str:
+    if result.status == "timed_out":
+        return "timed out"
+    if result.status == "cancelled":
+        return "cancelled"
+    if result.exit_code is not None:
+        return f"exit code {result.exit_code}"
+    reason = _last_line(result.stderr) or result.status
+    return "refused: " + reason.removeprefix("refused, nothing was run: ") if reason.startswith("refused") else reason
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
+def _offer_restart(request: InstallRequest, host: Host, job_id: Any) -> tuple[str, str]:
+    """Plan a restart the user may postpone; `(reboot note, error)`. A drop directory that cannot be used falls
+    back to the plain restart in 5 minutes: the updates still need it."""
+    assert host.restarts is not None
+    try:
+        pending, problem = host.restarts.schedule(deferrals=request.reboot_deferrals,
+                                                  defer_minutes=request.reboot_defer_minutes, job_id=job_id)
+    except OSError as exc:
+        message = f"Tenfold: this computer restarts in {INSTALL_REBOOT_DELAY_MIN} minutes to finish installing updates."
+        scheduled = schedule_restart(host, INSTALL_REBOOT_DELAY_MIN, message)
+        if scheduled.status != "succeeded":
+            return "not scheduled", f"the restart could not be scheduled: {scheduled.stderr}"
+        return (scheduled.stdout.split(";", 1)[0],
+                f"the restart could not be offered for deferral ({exc}): scheduled without deferral")
+    when = datetime.fromtimestamp(pending.due_at, UTC).strftime("%Y-%m-%dT%H:%MZ")
+    if pending.deferrals_left > 0:
+        note = (f"restart at {when}; the user may defer it {_times(pending.deferrals_left)} by "
+                f"{pending.defer_minutes} minutes")
+    else:
+        note = f"restart at {when}; the user may not defer it any more"
+    return note, f"the restart notice could not be shown: {problem}" if problem else ""
+
+
+def install_updates(payload: Any, host: Host, job_id: Any = None) -> Outcome:
+    """Run the pre-install script, install the approved updates one source at a time, run the post-install
+    script; stdout is `{"results": [...], "reboot": ..., "pre_script": ..., "post_script": ...}`, the status
+    `succeeded` when every update installed and the scripts succeeded. A restart follows when the rule says so:
+    with `reboot_deferrals` > 0 one the user may postpone (`host.restarts`), otherwise in 5 minutes."""
     request = validate_install(payload)
     now = datetime.fromtimestamp(host.clock(), UTC)
     if request.window_ends_at is not None and now >= request.window_ends_at:
         return Outcome("failed", None, "", f"the install window ended at {iso(request.window_ends_at)}, before "
                                            "the job started: nothing was installed")
+    scripts: dict[str, dict[str, Any]] = {}
+    if request.pre_script is not None:
+        pre = _run_install_script(request.pre_script, host)
+        scripts["pre_script"] = _script_entry(pre)
+        if pre.status != "succeeded":
+            reason = _script_failure(pre)
+            message = f"not installed: the pre-install script failed ({reason})"
+            not_installed = [{"identifier": u.identifier, "status": "failed", "message": message}
+                             for u in request.updates]
+            return Outcome("failed", 1, json.dumps({"results": not_installed, "reboot": "none", **scripts}),
+                           f"the pre-install script failed ({reason}): nothing was installed")
     results: dict[str, dict[str, str]] = {}
     needs_restart = False
     windows: list[UpdateRequest] = []
@@ -402,9 +512,19 @@ def install_updates(payload: Any, host: Host) -> Outcome:
     ordered = [results[u.identifier] for u in request.updates]
     installed = sum(1 for r in ordered if r["status"] == "installed")
     all_installed = installed == len(ordered)
+    script_error = ""
+    # After the installs, even failed ones (it may start again what the pre-install script stopped); not after
+    # a cancel.
+    if request.post_script is not None and not host.token.cancelled:
+        post = _run_install_script(request.post_script, host)
+        scripts["post_script"] = _script_entry(post)
+        if post.status != "succeeded":
+            script_error = f"the post-install script failed ({_script_failure(post)})"
     reboot_note, reboot_error = "", ""
     if host.token.cancelled or not installed or request.reboot == "never":
         reboot_note = "not allowed by the policy" if request.reboot == "never" and installed else "none"
+    elif (request.reboot == "always" or needs_restart) and request.reboot_deferrals > 0 and host.restarts is not None:
+        reboot_note, reboot_error = _offer_restart(request, host, job_id)
     elif request.reboot == "always" or needs_restart:
         message = f"Tenfold: this computer restarts in {INSTALL_REBOOT_DELAY_MIN} minutes to finish installing updates."
         scheduled = schedule_restart(host, INSTALL_REBOOT_DELAY_MIN, message)
@@ -414,11 +534,12 @@ def install_updates(payload: Any, host: Host) -> Outcome:
             reboot_note, reboot_error = "not scheduled", f"the restart could not be scheduled: {scheduled.stderr}"
     else:
         reboot_note = "not needed"
-    stdout = json.dumps({"results": ordered, "reboot": reboot_note})
+    stdout = json.dumps({"results": ordered, "reboot": reboot_note, **scripts})
     failed = len(ordered) - installed
     stderr = "\n".join(filter(None, [f"{failed} of {len(ordered)} update(s) not installed" if failed else "",
-                                     reboot_error]))
-    return Outcome("succeeded" if all_installed else "failed", 0 if all_installed else 1, stdout, stderr)
+                                     script_error, reboot_error]))
+    succeeded = all_installed and not script_error
+    return Outcome("succeeded" if succeeded else "failed", 0 if succeeded else 1, stdout, stderr)
 
 
 def _skip(request: InstallRequest, host: Host) -> dict[str, str] | None:

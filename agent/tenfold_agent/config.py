@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from .util import read_json, write_json_atomic
 
 STATE_DIR_ENV = "TENFOLD_AGENT_STATE_DIR"
+RUN_DIR_ENV = "TENFOLD_AGENT_RUN_DIR"
 CONFIG_NAME = "config.json"
 DEFAULT_INTERVAL = 60
 DEFAULT_JITTER = 10
@@ -32,6 +33,19 @@ def default_state_dir() -> Path:
     if sys.platform == "darwin":
         return Path("/Library/Application Support/Tenfold Agent")
     return Path("/var/lib/tenfold-agent")
+
+
+def default_run_dir() -> Path:
+    """Where the agent meets local users (the pending restart, the deferral drop directory):
+    $TENFOLD_AGENT_RUN_DIR, else a directory that a restart empties (POSIX) or beside the state (Windows)."""
+    env = os.environ.get(RUN_DIR_ENV)
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "Tenfold" / "AgentRun"
+    if sys.platform == "darwin":
+        return Path("/var/run/tenfold-agent")
+    return Path("/run/tenfold-agent")
 
 
 def is_loopback_http(url: str) -> bool:

@@ -30,11 +30,12 @@ from .client import (
 )
 from .collectors import Collector, get_collector
 from .collectors.updates import UpdatesSchedule
-from .config import AgentConfig, ConfigError, check_server_url
+from .config import AgentConfig, ConfigError, check_server_url, default_run_dir
 from .discovery import discover
 from .jobs import JobRunner, QueuedJob, job_result
 from .payload import MAX_BODY_BYTES, MAX_ITEMS, build_checkin
 from .process import CancelToken, cancellable_runner
+from .restart import PendingRestarts
 from .scripts import run_script
 from .selfupdate import RESTART_EXIT_CODE, handle_update, make_fetch
 from .signing import TRUST_NAME, SignatureError, TrustedKeys, TrustStore
@@ -59,6 +60,8 @@ NOT_SUPPORTED = "job type not supported by this agent version"
 STOP_WAIT_S = 10.0
 CANCEL_WAIT_S = 10.0
 JOB_POLL_S = 5.0
+# While a restart is pending the loop looks for users' deferral requests this often.
+RESTART_POLL_S = 2.0
 INTERRUPTED = "the agent stopped while this job ran (a crash or a restart); it was not run again"
 # Inventory fields that change by themselves; they do not make the inventory "changed".
 VOLATILE_HARDWARE = ("uptime_s", "logged_in_users")
@@ -159,6 +162,7 @@ class Agent:
         commands: Runner | None = None,
         which: Callable[[str], str | None] = shutil.which,
         exists: Callable[[str], bool] = os.path.exists,
+        run_dir: Path | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.config = config or AgentConfig.load(state_dir)
@@ -189,6 +193,12 @@ class Agent:
         # new version. `release_fetch` downloads a release (tests inject their own).
         self.restart_requested = False
         self.release_fetch: Callable[[str], bytes] | None = None
+        # A restart after updates that the user may postpone; its notices and the restart itself run through
+        # the same command runner as the built-in actions.
+        self.restarts = PendingRestarts(state_dir, run_dir or default_run_dir(),
+                                        family=os_wire(self.collector.os_info())["family"],
+                                        run=commands or cancellable_runner(CancelToken()), clock=clock)
+        self.restarts.publish()
         self.jobs = JobRunner(self.spool, self.execute_job, lambda kind: kind in JOB_KINDS and JOB_KINDS[kind].long)
         self.report_interrupted_jobs()
         try:
@@ -469,7 +479,7 @@ class Agent:
         family = os_wire(self.collector.os_info())["family"]
         run = self.commands or cancellable_runner(token)
         return actions.Host(family=family, run=run, which=self.which, clock=self.clock, exists=self.exists,
-                            token=token)
+                            token=token, trust=self.trust, restarts=self.restarts)
 
     def report_interrupted_jobs(self) -> None:
         """A job recorded as running when the agent starts was interrupted (a crash, a restart): report it
@@ -498,6 +508,7 @@ class Agent:
         healthy = True  # False while waiting out a backoff or a Retry-After
         next_collect = next_sync = last_collect = self.clock()
         while True:
+            self._guard("pending restart", self.restarts.tick)
             now = self.clock()
             if now >= next_collect:
                 self.collect()
@@ -539,6 +550,8 @@ class Agent:
             if self.jobs.busy():
                 # A job runs on its own thread: look now and then whether it asked for a restart.
                 wake = min(wake, self.clock() + JOB_POLL_S)
+            if self.restarts.current() is not None:
+                wake = min(wake, self.clock() + RESTART_POLL_S)
             if self.wait(max(0.0, wake - self.clock())):
                 log.info("stop requested")
                 return EXIT_OK
@@ -593,7 +606,7 @@ def _reboot(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome
 
 
 def _install_updates(agent: Agent, job: QueuedJob, token: CancelToken) -> actions.Outcome:
-    outcome = actions.install_updates(job.payload, agent.host(token))
+    outcome = actions.install_updates(job.payload, agent.host(token), job.wire_id)
     # A fresh list of updates, so the server sees what is installed now (even after a failure). Not under the
     # agent's lock: a Windows Update search takes minutes, and the check-in loop must go on meanwhile.
     agent._guard("updates", lambda: agent.updates.maybe_spool(agent, agent.clock(), force=True))

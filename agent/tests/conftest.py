@@ -192,6 +192,12 @@ class ProtocolServer:
         self.httpd.server_close()
 
 
+@pytest.fixture(autouse=True)
+def _agent_run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An agent built by a test meets users in a run directory of its own, never the machine's /run.
+    monkeypatch.setenv("TENFOLD_AGENT_RUN_DIR", str(tmp_path / "agent-run"))
+
+
 @pytest.fixture
 def server() -> Iterator[ProtocolServer]:
     srv = ProtocolServer().start()
