@@ -1,12 +1,12 @@
 """The one test command (`make test`, and `.ci/run` with --require-all).
 
 Gates, in order, each with a time limit: ruff, mypy, the import-layer contracts, bandit, the migrations
-check, the dependency audit (pip-audit with security/audit-allowlist.toml; "skipped" with the reason when no
-vulnerability data is reachable), the French catalogue, the agent's tests, the fuzz targets, pytest on SQLite,
-pytest on PostgreSQL (when a server answers on 127.0.0.1:5432 or TENFOLD_TEST_DATABASE_URL names one; a
-throw-away database per run), and the browser tests (when /usr/bin/chromium exists). Every gate runs even
-when an earlier one failed; the summary says what passed, failed or was skipped and why, and the last line
-counts every pytest pass.
+check and the fuzz targets (side by side), the dependency audit (pip-audit with
+security/audit-allowlist.toml; "skipped" with the reason when no vulnerability data is reachable), the
+French catalogue, the agent's tests, pytest on SQLite, pytest on PostgreSQL (when a server answers on
+127.0.0.1:5432 or TENFOLD_TEST_DATABASE_URL names one; a throw-away database per run), and the browser
+tests (when /usr/bin/chromium exists). Every gate runs even when an earlier one failed; the summary says
+what passed, failed or was skipped and why, and the last line counts every pytest pass.
 
     python3 scripts/test.py [--require-all] [--budget-minutes N]
 """
@@ -29,6 +29,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bootstrap
@@ -59,6 +60,15 @@ class Counts:
     skip_reasons: Counter[str] = field(default_factory=Counter)
 
 
+class ParallelCommand(NamedTuple):
+    """A gate run side by side with others: passed when the command exits 0."""
+
+    name: str
+    command: list[str]
+    timeout: float
+    env: dict[str, str] | None = None
+
+
 @dataclass
 class Gate:
     """What one gate did."""
@@ -77,7 +87,8 @@ class Runner:
     def __init__(self, require_all: bool, work: Path, budget_seconds: float | None = None) -> None:
         self.require_all = require_all
         self.work = work
-        self.deadline = time.monotonic() + budget_seconds if budget_seconds else None
+        self.started = time.monotonic()
+        self.deadline = self.started + budget_seconds if budget_seconds else None
         self.gates: list[Gate] = []
         self.bin = Path(sys.executable).parent
 
@@ -140,19 +151,22 @@ class Runner:
         return result
 
     # --- static gates ---------------------------------------------------------------------------
-    def static_checks(self) -> None:
-        self.gate("ruff", [str(self.bin / "ruff"), "check", "."], timeout=5 * MINUTE)
-        self.gate("mypy", [str(self.bin / "mypy"), "tenfold"], timeout=20 * MINUTE)
-        # The agent has no Django: its own mypy settings, without the Django plugin.
-        self.gate("mypy agent", [str(self.bin / "mypy"), "--config-file", "agent/pyproject.toml",
-                                 "agent/tenfold_agent"], timeout=10 * MINUTE)
-        self.gate("import layers", [str(self.bin / "lint-imports")], timeout=5 * MINUTE)
-        # Security lint: no finding of medium or high severity in the server or the agent.
-        self.gate("bandit", [str(self.bin / "bandit"), "-q", "-r", "tenfold", "agent/tenfold_agent",
-                             "-x", "*/tests/*", "--severity-level", "medium"], timeout=5 * MINUTE)
-        self.gate("migrations",
-                  [sys.executable, "-m", "tenfold", "manage", "makemigrations", "--check", "--dry-run"],
-                  timeout=5 * MINUTE, env=self.env(DJANGO_SETTINGS_MODULE="tenfold.config.settings"))
+    def static_commands(self) -> list[ParallelCommand]:
+        """The static gates: ruff, mypy (server and agent), the import layers, bandit, the migrations check."""
+        settings_env = self.env(DJANGO_SETTINGS_MODULE="tenfold.config.settings")
+        return [
+            ParallelCommand("ruff", [str(self.bin / "ruff"), "check", "."], 5 * MINUTE),
+            ParallelCommand("mypy", [str(self.bin / "mypy"), "tenfold"], 20 * MINUTE),
+            # The agent has no Django: its own mypy settings, without the Django plugin.
+            ParallelCommand("mypy agent", [str(self.bin / "mypy"), "--config-file", "agent/pyproject.toml",
+                                           "agent/tenfold_agent"], 10 * MINUTE),
+            ParallelCommand("import layers", [str(self.bin / "lint-imports")], 5 * MINUTE),
+            # Security lint: no finding of medium or high severity in the server or the agent.
+            ParallelCommand("bandit", [str(self.bin / "bandit"), "-q", "-r", "tenfold", "agent/tenfold_agent",
+                                       "-x", "*/tests/*", "--severity-level", "medium"], 5 * MINUTE),
+            ParallelCommand("migrations", [sys.executable, "-m", "tenfold", "manage", "makemigrations", "--check",
+                                           "--dry-run"], 5 * MINUTE, settings_env),
+        ]
 
     def dependency_audit(self) -> None:
         """pip-audit over the installed dependencies with the allowlist's advisories ignored
@@ -213,51 +227,51 @@ class Runner:
             result.detail += "; pytest wrote no report"
         return result
 
-    def fuzz(self) -> None:
+    def fuzz_commands(self) -> list[ParallelCommand]:
         """The atheris targets, each time-bounded: the agent check-in parser (fuzz/checkin.py), and the email,
         Markdown, device CSV import, payments CSV import and workflow definition parsers (fuzz/parsers.py).
 
-        They run side by side, each a gate of its own with its output in its own log: most of a target's wall time
-        is atheris instrumenting the imports before the first input, so one after the other they took about a
-        minute each for 15 s of fuzzing. The bound is wall time (libFuzzer's -max_total_time), so side by side on
-        a small machine each target runs fewer inputs in that time."""
+        They run side by side with the static gates, each a gate of its own with its output in its own log: most of
+        a target's wall time is atheris instrumenting the imports before the first input, so one after the other
+        they took about a minute each for 15 s of fuzzing. The bound is wall time (libFuzzer's -max_total_time), so
+        side by side on a small machine each target runs fewer inputs in that time."""
         try:
             import atheris  # noqa: F401
         except ImportError:
             self.skip("fuzz: check-in parser", "atheris is not installed (pip install -e '.[dev]')", required=True)
-            return
+            return []
         common = ["-rss_limit_mb=2048", "-max_len=200000"]
         for target in ("checkin", *PARSER_FUZZ_TARGETS):
             (self.work / f"fuzz-{target}").mkdir(exist_ok=True)  # each target's scratch corpus
-        targets: list[tuple[str, list[str], float]] = [(
+        targets = [ParallelCommand(
             "fuzz: check-in parser",
             [sys.executable, "fuzz/checkin.py", str(self.work / "fuzz-checkin"), "fuzz/corpus/checkin",
              f"-max_total_time={FUZZ_SECONDS}", *common, f"-artifact_prefix={self.work}/fuzz-"],
             FUZZ_SECONDS + 3 * MINUTE)]
         for target in PARSER_FUZZ_TARGETS:
-            targets.append((f"fuzz: {target} parser", [
+            targets.append(ParallelCommand(f"fuzz: {target} parser", [
                 sys.executable, "fuzz/parsers.py", target, str(self.work / f"fuzz-{target}"), f"fuzz/corpus/{target}",
                 f"-max_total_time={PARSER_FUZZ_SECONDS}", *common, f"-artifact_prefix={self.work}/fuzz-{target}-"],
                 PARSER_FUZZ_SECONDS + 3 * MINUTE))
-        self.parallel_gates(targets)
+        return targets
 
-    def parallel_gates(self, targets: list[tuple[str, list[str], float]]) -> None:
+    def parallel_gates(self, targets: list[ParallelCommand]) -> None:
         """Run commands side by side, each recorded as its own gate (passed when it exits 0); each one's output is
         kept in a log file and its last lines printed when it ends."""
         started = time.monotonic()
         if self.deadline is not None and self.deadline - started < MINUTE:
-            for name, _command, _timeout in targets:
+            for name, *_rest in targets:
                 self.record(Gate(name, "failed", detail="not run: the time budget is spent"))
             return
         running: list[tuple[str, subprocess.Popen[bytes], Path, float]] = []
-        for name, command, timeout in targets:
+        for name, command, timeout, env in targets:
             if self.deadline is not None:
                 timeout = min(timeout, self.deadline - started)
             log = self.work / f"{name.replace(':', '').replace(' ', '-')}.log"
             print(f"\n==> {name} (side by side; output in {log.name})\n$ {' '.join(command)}", flush=True)
             with log.open("wb") as out:
-                process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
-                                           start_new_session=True)
+                process = subprocess.Popen(command, cwd=ROOT, env=env or self.env(), stdout=out,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
             running.append((name, process, log, timeout))
         for name, process, log, timeout in running:
             try:
@@ -325,7 +339,8 @@ class Runner:
                     print(f"{'':<22} skipped {count} × {reason}")
         failed = [g.name for g in self.gates if g.status == "failed"]
         print("FAILED: " + ", ".join(failed) if failed else "All gates passed.")
-        print(f"(total {sum(g.seconds for g in self.gates) / MINUTE:.1f} min)")
+        print(f"(total {(time.monotonic() - self.started) / MINUTE:.1f} min of wall time; gates side by side each "
+              "count their own)")
         print(f"{totals.passed} passed, {totals.failed} failed, {totals.skipped} skipped", flush=True)
         return 1 if failed else 0
 
@@ -395,11 +410,11 @@ def main() -> int:
         budget = args.budget_minutes * MINUTE if args.budget_minutes else None
         runner = Runner(args.require_all, Path(work), budget)
         try:
-            runner.static_checks()
+            # The static gates and the fuzz targets side by side: each is one process, mostly on one core.
+            runner.parallel_gates(runner.static_commands() + runner.fuzz_commands())
             runner.dependency_audit()
             runner.translations()
             runner.agent()
-            runner.fuzz()
             runner.sqlite()
             runner.postgresql()
             runner.browser()

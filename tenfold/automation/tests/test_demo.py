@@ -7,14 +7,13 @@ import pytest
 from tenfold.agents.models import Job
 from tenfold.automation import signing
 from tenfold.automation.models import ScriptRun, Signature, SigningKey, VersionStatus
-from tenfold.demo.seed import seed_demo
+from tenfold.conftest import DemoDatabase
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_automation() -> None:
+def test_demo_automation(demo: DemoDatabase) -> None:
     # given the demo MSP
-    seed_demo()
     # then one key, owned by the service manager, signed all eight starter scripts, and every signature verifies
     key = SigningKey.objects.get()
     assert (key.owner.email.split("@")[0], key.countersigned_by) == ("service", None)
@@ -34,11 +33,10 @@ def test_demo_automation() -> None:
     assert Job.objects.filter(kind="run_script", created_by__isnull=False).count() == 12
 
 
-def test_demo_groups_scheduled_run_and_a_past_action_run() -> None:
+def test_demo_groups_scheduled_run_and_a_past_action_run(demo: DemoDatabase) -> None:
     from tenfold.automation.models import DeviceGroup, Run, ScheduledRun
 
     # given the demo MSP
-    seed_demo()
     # then two groups, a weekly clean-up on the Linux servers, and a past spooler restart with mixed results
     assert sorted(g.name.split(" of ")[0] for g in DeviceGroup.objects.all()) == ["All Linux servers",
                                                                                  "Workstations"]

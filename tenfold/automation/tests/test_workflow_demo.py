@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tenfold.automation.models import WebhookAttempt, WebhookSubscription, Workflow, WorkflowRun
-from tenfold.demo.seed import seed_demo
+from tenfold.conftest import DemoDatabase
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_workflows() -> None:
-    seed_demo()
+def test_demo_workflows(demo: DemoDatabase) -> None:
     assert set(Workflow.objects.filter(enabled=True).exclude(builtin_key="").values_list("builtin_key", flat=True)) \
         == {"alert-ticket", "alert-resolved-close"}
     custom = Workflow.objects.get(name="Disk alert → clean-up → ticket on failure")

@@ -11,13 +11,12 @@ from django.utils import timezone
 
 from tenfold.billing.models import BillingRun, Invoice, InvoiceLine
 from tenfold.billing.usage import month_start
-from tenfold.demo.seed import seed_demo
+from tenfold.conftest import DemoDatabase
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_billing() -> None:
-    seed_demo()
+def test_demo_billing(demo: DemoDatabase) -> None:
     runs = list(BillingRun.objects.order_by("period_start"))
     assert len(runs) == 3 and runs[-1].period_start == month_start(timezone.localdate())
     assert all(r.status == "done" and r.invoice_count > 0 for r in runs)

@@ -15,8 +15,8 @@ from tenfold.accounts.testing import make_staff
 from tenfold.billing.models import Invoice, Payment
 from tenfold.billing.reports import ageing
 from tenfold.billing.tests.test_payments import make_client, make_invoice
+from tenfold.conftest import DemoDatabase
 from tenfold.demo.payments import seed_payments
-from tenfold.demo.seed import seed_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +53,7 @@ def test_seed_payments_leaves_paid_partly_paid_and_overdue_invoices() -> None:
     assert sorted(Payment.objects.values_list("invoice__number", "amount")) == first
 
 
-def test_the_demo_books_have_payments_and_an_ageing_report() -> None:
-    seed_demo()
+def test_the_demo_books_have_payments_and_an_ageing_report(demo: DemoDatabase) -> None:
     assert Payment.objects.count() > 0
     assert Invoice.objects.filter(status__in=["paid", "partially_paid"]).exists()
     for invoice in Invoice.objects.filter(kind="invoice"):

@@ -7,17 +7,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tenfold.conftest import DemoDatabase
 from tenfold.contracts.models import Contract, Milestone, RoundingRule, SlaPolicy
 from tenfold.contracts.selectors import billable_minutes, sla_deadlines, unit_counts
-from tenfold.demo.seed import seed_demo
 from tenfold.monitoring.models import ClientBaseline
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_contracts() -> None:
+def test_demo_contracts(demo: DemoDatabase) -> None:
     # given the demo MSP
-    seed_demo()
     # then the default SLA runs on the Paris office hours: a P3 opened on Thursday 30 April 2026 at 17:00 (Paris)
     # gets 1 h that day, nothing on 1 May (holiday) nor the weekend, 3 h on Monday 4 May: 11:30 Paris
     default = SlaPolicy.objects.get(is_default=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -56,13 +57,14 @@ class Instance:
                           "result = list(WorkerHeartbeat.objects.values_list('worker_id', flat=True))")
 
 
-def _throwaway_postgres(admin_url: str) -> str:
-    """Create an empty PostgreSQL database on the test server; returns its URL."""
+def _throwaway_postgres(admin_url: str, template: str = "") -> str:
+    """Create a PostgreSQL database on the test server, empty or a copy of `template`; returns its URL."""
     import psycopg
 
     name = f"test_tenfold_worker_{secrets.token_hex(4)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
 
 
@@ -74,25 +76,55 @@ def _drop_postgres(admin_url: str, database_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@dataclass
+class _Migrated:
+    """One migrated deployment per test process, copied for each instance: migrating takes from half a minute to
+    a few minutes here, and what `migrate` writes does not depend on the instances' own settings."""
+
+    var: Path
+    database: str = ""  # the PostgreSQL template database, on the PostgreSQL pass
+
+
+@pytest.fixture(scope="session")
+def _migrated_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Migrated]:
+    admin_url = os.environ.get("TENFOLD_TEST_DATABASE_URL", "")
+    root = tmp_path_factory.mktemp("migrated-instance")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENFOLD_")}
+    env.update(DJANGO_SETTINGS_MODULE="tenfold.config.settings", TENFOLD_DATA_DIR=str(root / "var"),
+               TENFOLD_DEBUG="0", PYTHONUNBUFFERED="1")
+    url = _throwaway_postgres(admin_url) if admin_url else ""
+    if url:
+        env["TENFOLD_DATABASE_URL"] = url
+    try:
+        # Generous: on a machine shared with other work a first migration has taken over three minutes.
+        Instance(root=root, env=env).run("migrate", "--verbosity", "0", timeout=600)
+        yield _Migrated(var=root / "var", database=urlsplit(url).path.lstrip("/") if url else "")
+    finally:
+        if url:
+            _drop_postgres(admin_url, url)
+
+
 @pytest.fixture
-def make_instance(tmp_path: Path) -> Iterator[Any]:
-    """Build migrated instances; their PostgreSQL databases are dropped at the end of the test."""
+def make_instance(tmp_path: Path, _migrated_instance: _Migrated) -> Iterator[Any]:
+    """Build migrated instances (copies of the process's migrated deployment: its data directory, and its database
+    file or PostgreSQL database); their PostgreSQL databases are dropped at the end of the test."""
     admin_url = os.environ.get("TENFOLD_TEST_DATABASE_URL", "")
     databases: list[str] = []
 
     def make(**extra_env: str) -> Instance:
         root = tmp_path / f"instance-{secrets.token_hex(3)}"
         root.mkdir()
+        shutil.copytree(_migrated_instance.var, root / "var")
         env = {k: v for k, v in os.environ.items() if not k.startswith("TENFOLD_")}
         env.update(DJANGO_SETTINGS_MODULE="tenfold.config.settings", TENFOLD_DATA_DIR=str(root / "var"),
                    TENFOLD_DEBUG="0", PYTHONUNBUFFERED="1")
         if admin_url:
-            databases.append(_throwaway_postgres(admin_url))
+            databases.append(_throwaway_postgres(admin_url, template=_migrated_instance.database))
             env["TENFOLD_DATABASE_URL"] = databases[-1]
         env.update(extra_env)
         instance = Instance(root=root, env=env)
-        # Generous: on a machine shared with other work a first migration has taken over three minutes.
-        instance.run("migrate", "--verbosity", "0", timeout=600)
+        if "TENFOLD_DATABASE_URL" in extra_env:  # a database of the test's own (e.g. a private cluster): empty
+            instance.run("migrate", "--verbosity", "0", timeout=600)
         return instance
 
     yield make

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenfold.demo.seed import seed_demo
+from tenfold.conftest import DemoDatabase
 from tenfold.knowledge import selectors, services
 from tenfold.knowledge.models import ClientDoc, Credential, NetworkItem, Runbook
 from tenfold.monitoring.models import CheckDefinition
@@ -12,9 +12,8 @@ from tenfold.monitoring.models import CheckDefinition
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_knowledge() -> None:
+def test_demo_knowledge(demo: DemoDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     # given the demo MSP
-    seed_demo()
     # then the workstation set-up runbook has three versions and a diff between the first and the last
     setup = Runbook.objects.get(slug="workstation-setup")
     assert setup.current_version == 3
@@ -34,7 +33,8 @@ def test_demo_knowledge() -> None:
     assert disk_check is not None
     runbook = selectors.runbook_for_check(disk_check.pk)
     assert runbook is not None and runbook.title == "Disk space low"
-    # and the vault's demo secrets are obviously fake and decrypt
+    # and the vault's demo secrets are obviously fake and decrypt (with the key the seed used)
+    monkeypatch.setenv("TENFOLD_VAULT_KEY", demo.vault_key)
     credential = Credential.objects.get(name="Distributor portal")
     revealed = services.credential_reveal(actor=setup.updated_by, credential=credential, recent_auth=True)
     assert revealed.secret == "DEMO-fake-msp-secret"

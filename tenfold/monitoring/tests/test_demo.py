@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tenfold.demo.seed import seed_demo
+from tenfold.conftest import DemoDatabase
 from tenfold.monitoring.evaluation import detect_offline
 from tenfold.monitoring.models import Alert, ClientBaseline, MaintenanceWindow, Policy
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_seeds_monitoring_records_consistently() -> None:
+def test_demo_seeds_monitoring_records_consistently(demo: DemoDatabase) -> None:
     # when the demo is seeded
-    seed_demo(2026)
     # then
     assert sorted(set(ClientBaseline.objects.values_list("tier", flat=True))) == ["best", "better", "good"]
     assert Policy.objects.filter(scope="client").count() == 3

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tenfold.accounts.testing import make_staff
 from tenfold.assets.models import CheckResult, Device, MetricSample
+from tenfold.conftest import DemoDatabase
 from tenfold.monitoring import history
 from tenfold.monitoring.history import day_bounds, prune_raw, rollup_day, rollup_recent
 from tenfold.monitoring.models import CheckDaily, CheckState, DeviceMetricDaily, EvaluationCursor, HistoryDay
@@ -305,15 +306,8 @@ def test_device_page_and_its_monitoring_panel_run_no_inline_script() -> None:
 # --- demo ----------------------------------------------------------------------------------------
 
 
-def test_demo_has_30_days_of_rollups_and_24_hours_of_raw_samples() -> None:
-    import time
-
-    from tenfold.demo.seed import seed_demo
-
-    started = time.perf_counter()
-    seed_demo(2026)
-    elapsed = time.perf_counter() - started
-    today = timezone.now().astimezone(UTC).date()
+def test_demo_has_30_days_of_rollups_and_24_hours_of_raw_samples(demo: DemoDatabase) -> None:
+    today = demo.started_at.astimezone(UTC).date()
     devices = list(DeviceMetricDaily.objects.order_by("device_id").values_list("device_id", flat=True).distinct())
     assert len(devices) == 8
     device = devices[0]
@@ -327,7 +321,6 @@ def test_demo_has_30_days_of_rollups_and_24_hours_of_raw_samples() -> None:
     assert CheckDaily.objects.filter(day=today).exists()
     # the seeded results are history: the evaluator starts after them
     assert EvaluationCursor.objects.get(pk=1).last_result_id == CheckResult.objects.order_by("-pk").first().pk  # type: ignore[union-attr]
-    print(f"seed_demo with history: {elapsed:.2f} s")
 
 
 @override_settings(TENFOLD_RAW_RETENTION_DAYS=30)

@@ -8,16 +8,15 @@ from decimal import Decimal
 import pytest
 
 from tenfold.accounts.testing import make_staff
+from tenfold.conftest import DemoDatabase
 from tenfold.core.roles import Role
-from tenfold.demo.seed import seed_demo
 from tenfold.patching.models import ApprovalDecision, ApprovalPolicy, DeviceUpdate
 from tenfold.patching.report import patch_report
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_seeds_a_patch_report_near_67_percent() -> None:
-    seed_demo(2026)
+def test_demo_seeds_a_patch_report_near_67_percent(demo: DemoDatabase) -> None:
     policy = ApprovalPolicy.objects.get(scope="global")
     assert (policy.auto_approve_categories, policy.auto_approve_after_days) == (["security", "critical"], 3)
     assert set(ApprovalDecision.objects.values_list("decision", flat=True)) == {"approved", "rejected", "deferred"}

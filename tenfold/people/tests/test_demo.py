@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenfold.demo.seed import seed_demo
+from tenfold.conftest import DemoDatabase
 from tenfold.people.measures import peer_review_aggregate, previous_quarter
 from tenfold.people.models import (
     CompensationPlan,
@@ -20,8 +20,7 @@ from tenfold.people.models import (
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_people() -> None:
-    seed_demo()
+def test_demo_people(demo: DemoDatabase) -> None:
     quarter = previous_quarter()
     assert Employee.objects.count() == 9
     karim = Employee.objects.get(user__email__startswith="tech@")

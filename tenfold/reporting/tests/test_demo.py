@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from tenfold.clients.models import Client, ClientStatus
+from tenfold.conftest import DemoDatabase
 from tenfold.demo import data
-from tenfold.demo.seed import seed_demo
 from tenfold.reporting.models import PeriodKind, QbrDeck, QbrMeeting, ScorecardSnapshot
 from tenfold.reporting.scorecard import NO_HISTORY, NOTHING, Period, compute
 from tenfold.reporting.selectors import scorecard_settings, thresholds_of, weights_of
@@ -19,9 +19,8 @@ from tenfold.reporting.selectors import scorecard_settings, thresholds_of, weigh
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_past_quarters_are_the_engines_recomputation_of_the_history() -> None:
+def test_demo_past_quarters_are_the_engines_recomputation_of_the_history(demo: DemoDatabase) -> None:
     # given the demo seeded
-    seed_demo()
     # then each active client has a final snapshot of each of the last eight closed quarters
     active = list(Client.objects.filter(status=ClientStatus.ACTIVE).order_by("pk"))
     snapshots = list(ScorecardSnapshot.objects.filter(final=True).order_by("client_id", "period_start"))

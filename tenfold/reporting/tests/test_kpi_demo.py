@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,16 +9,14 @@ from django.utils import timezone
 
 from tenfold.accounts.models import User
 from tenfold.billing.models import Invoice
+from tenfold.conftest import DemoDatabase
 from tenfold.reporting import forecasts, kpis
 from tenfold.servicedesk.models import Ticket
 
 
 @pytest.mark.django_db
-def test_demo_history_gives_the_dashboard_two_years_of_trends() -> None:
-    from tenfold.demo.seed import seed_demo
-
-    seed_demo()
-    today = timezone.localdate()
+def test_demo_history_gives_the_dashboard_two_years_of_trends(demo: DemoDatabase) -> None:
+    today = timezone.localdate(demo.started_at)
     oldest = kpis.add_months(today.replace(day=1), -26)
     # history reaches back two years before the billing seed's first month, and only into the past
     assert Invoice.objects.filter(period_start=oldest).exists()
@@ -28,9 +25,7 @@ def test_demo_history_gives_the_dashboard_two_years_of_trends() -> None:
     assert Ticket.objects.filter(created_at__lt=kpis.aware(kpis.add_months(today.replace(day=1), -20))).count() > 50
     owner = User.objects.get(role="owner", email__startswith="owner@")
     scope = kpis.kpi_scope(owner)
-    started = time.perf_counter()
     figures = {f.key: f for f in kpis.dashboard(scope, kpis.make_period("month", kpis.add_months(today, -3)))}
-    assert time.perf_counter() - started < 5
     mrr = [v for _label, v in figures["mrr"].series]
     assert all(v is not None and v > 0 for v in mrr) and mrr[-1] > mrr[0]  # MRR grew over the year
     assert sum(1 for _l, v in figures["ticket_volume"].series if v) == 12

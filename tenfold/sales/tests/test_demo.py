@@ -7,17 +7,16 @@ from __future__ import annotations
 import pytest
 
 from tenfold.accounts.models import User
+from tenfold.conftest import DemoDatabase
 from tenfold.contracts.models import Contract
-from tenfold.demo.seed import seed_demo
 from tenfold.sales import selectors, services
 from tenfold.sales.models import Deal, Lead, Quote
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_sales() -> None:
+def test_demo_sales(demo: DemoDatabase) -> None:
     # given the demo MSP
-    seed_demo()
     # then deals stand in every stage; won ones carry an existing contract, lost ones their reason
     assert set(Deal.objects.values_list("stage", flat=True)) == {"qualification", "proposal", "negotiation", "won",
                                                                  "lost"}

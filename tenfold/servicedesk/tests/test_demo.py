@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tenfold.demo.seed import seed_demo
+from tenfold.conftest import DemoDatabase
 from tenfold.servicedesk.models import RecurringTicket, Ticket, TicketStatus, TicketTemplate, TimeEntry
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_service_desk() -> None:
-    seed_demo()
+def test_demo_service_desk(demo: DemoDatabase) -> None:
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert set(TicketStatus.values) <= statuses
     assert Ticket.objects.filter(sla_resolution_breached=True).exists() or Ticket.objects.filter(

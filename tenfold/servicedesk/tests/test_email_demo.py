@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tenfold.accounts.models import User
-from tenfold.demo.seed import seed_demo
+from tenfold.conftest import DemoDatabase
 from tenfold.servicedesk.models import Ticket, TicketSource
 from tenfold.servicedesk.models_email import ClientEmailDomain, InboundEmail
 from tenfold.servicedesk.models_surveys import SurveyResponse
@@ -14,8 +14,7 @@ from tenfold.servicedesk.surveys import survey_rollup
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_email_tickets_and_surveys() -> None:
-    seed_demo()
+def test_demo_email_tickets_and_surveys(demo: DemoDatabase) -> None:
     email_tickets = Ticket.objects.filter(source=TicketSource.EMAIL)
     assert email_tickets.count() >= 12
     assert ClientEmailDomain.objects.count() >= 5
