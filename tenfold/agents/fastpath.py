@@ -161,7 +161,8 @@ WITH cred AS (
     ORDER BY jq.id LIMIT %(jobs_limit)s
     FOR UPDATE OF jq
 ), j AS (
-    UPDATE agents_job jb SET status = 'sent', sent_at = %(now)s, updated_at = %(now)s
+    UPDATE agents_job jb SET status = 'sent', sent_at = %(now)s, updated_at = %(now)s,
+                             first_sent_at = coalesce(jb.first_sent_at, %(now)s)
     FROM due WHERE jb.id = due.id
     RETURNING jb.id, jb.kind, jb.payload
 )
@@ -259,8 +260,9 @@ def _apply_sqlite(prefix: str, digest: str, version: str, rows: _Rows, ip: str, 
             [device_id, adapt(now - timedelta(seconds=interval * RESEND_AFTER_INTERVALS)), JOBS_PER_CHECKIN])
         jobs = [{"id": pk, "kind": kind, "payload": json.loads(payload)} for pk, kind, payload in cursor.fetchall()]
         if jobs:
-            cursor.executemany("UPDATE agents_job SET status = 'sent', sent_at = %s, updated_at = %s WHERE id = %s",
-                               [(adapt(now), adapt(now), job["id"]) for job in jobs])
+            cursor.executemany("UPDATE agents_job SET status = 'sent', sent_at = %s, updated_at = %s, "
+                               "first_sent_at = COALESCE(first_sent_at, %s) WHERE id = %s",
+                               [(adapt(now), adapt(now), adapt(now), job["id"]) for job in jobs])
     return _Applied(old_seq, interval, device_id, client_id, site_id, os_family or "", jobs)
 
 

@@ -126,6 +126,9 @@ class Job(TimeStampedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # The first send, kept when the job is sent again (a lost answer): the time-out counts from here, so an
+    # agent that checks in without ever answering does not keep its job open forever.
+    first_sent_at = models.DateTimeField(_("first sent"), null=True, blank=True)
     # How long the agent may take once the job is sent; past it (plus a grace) the job is timed out.
     timeout_seconds = models.PositiveIntegerField(_("timeout (s)"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -393,7 +394,8 @@ def _pending_jobs(device_id: int, now: datetime, interval: int) -> list[dict[str
                 .order_by("pk").values("pk", "kind", "payload")[:JOBS_PER_CHECKIN])
     if jobs:
         Job.objects.filter(pk__in=[j["pk"] for j in jobs]).update(
-            status=JobStatus.SENT, sent_at=now, updated_at=now)
+            status=JobStatus.SENT, sent_at=now, updated_at=now,
+            first_sent_at=Coalesce("first_sent_at", Value(now, output_field=DateTimeField())))
     return [{"id": j["pk"], "kind": j["kind"], "payload": j["payload"]} for j in jobs]
 
 

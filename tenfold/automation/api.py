@@ -592,11 +592,15 @@ def get_scheduled(request: HttpRequest, scheduled_id: int) -> Any:
 
 
 @scheduled_router.patch("/{scheduled_id}", response={200: ScheduledRunOut, **ERRORS},
-                        summary="Pause or resume a scheduled run")
+                        summary="Change, pause or resume a scheduled run")
 def update_scheduled(request: HttpRequest, scheduled_id: int, payload: ScheduledRunPatch) -> Any:
+    """`enabled` alone pauses or resumes; any other field changes the scheduled run (checked as on creation)."""
     actor = actor_of(request)
     scheduled = selectors.access_scheduled_run(actor, scheduled_id)
-    return services.scheduled_run_set_enabled(actor=actor, scheduled=scheduled, enabled=payload.enabled)
+    data = payload.model_dump(exclude_unset=True)
+    if set(data) == {"enabled"} and data["enabled"] is not None:
+        return services.scheduled_run_set_enabled(actor=actor, scheduled=scheduled, enabled=data["enabled"])
+    return services.scheduled_run_update(actor=actor, scheduled=scheduled, data=data)
 
 
 @scheduled_router.delete("/{scheduled_id}", response={204: None, **ERRORS}, summary="Delete a scheduled run")

@@ -14,6 +14,7 @@ class AutomationConfig(AppConfig):
 
         # Agents receive the MSP's signing keys at enrollment and their changes in check-in answers.
         hooks.register_signing_keys_provider(trust.signing_keys)
+        self._ready_patch_scripts()
         navigation.register(navigation.NavItem("automation", _("Automation"), "automation:script_list", "scripts",
                                                order=32))
         navigation.register(navigation.NavItem("agent_releases", _("Agent releases"), "automation:release_list",
@@ -39,3 +40,10 @@ class AutomationConfig(AppConfig):
             "automation.deliver_webhooks", "tenfold.automation.tasks.deliver_webhooks", "* * * * *"))
         navigation.register(navigation.NavItem("workflows", _("Workflows"), "automation:workflow_list", "jobs",
                                                order=33, visible=lambda user: not getattr(user, "is_portal", False)))
+
+    def _ready_patch_scripts(self) -> None:
+        from tenfold.automation import patch_scripts
+        from tenfold.patching import services as patching_services
+
+        # Install jobs carry the approval policy's scripts before and after installing.
+        patching_services.register_install_payload_extension(patch_scripts.install_payload_scripts)

@@ -196,6 +196,41 @@ class ActionRunForm(TargetForm):
         return values
 
 
+def _as_schedule_edit(form: TargetForm) -> None:
+    """The run form as a scheduled run's edit page: a schedule is required ("now" is not one), and a name."""
+    form.fields["when"].choices = WHEN_CHOICES[1:]  # type: ignore[attr-defined]
+    form.fields["when"].required = True
+    form.fields["schedule_name"].required = True
+    form.fields["run_at"].widget.format = "%Y-%m-%dT%H:%M"  # type: ignore[attr-defined]  # datetime-local's value
+
+
+class ScheduledScriptForm(RunForm):
+    """Change a scheduled script run: its name, target, schedule and the values of the version's parameters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _as_schedule_edit(self)
+
+
+class ScheduledActionForm(ActionRunForm):
+    """Change a scheduled agent action: its name, target, schedule and the action's parameters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _as_schedule_edit(self)
+
+
+def scheduled_initial(data: dict[str, Any]) -> dict[str, Any]:
+    """A scheduled run's values (as services.scheduled_run_data gives them) under the edit form's field names."""
+    target = "group" if data.get("group_id") else "client" if data.get("client_id") else "devices"
+    initial = {"target": target, "devices": [str(pk) for pk in data.get("device_ids") or []],
+               "group": data.get("group_id"), "client": data.get("client_id"), "when": data["schedule_kind"],
+               "schedule_name": data["name"], "run_at": data.get("run_at"), "time": data.get("time"),
+               "weekday": data.get("weekday"), "day_of_month": data.get("day_of_month"), "cron": data.get("cron")}
+    initial.update({f"param_{name}": value for name, value in (data.get("parameters") or {}).items()})
+    return initial
+
+
 class RetryForm(forms.Form):
     """Retry a run's failed devices; its secret parameters are asked again (they are never kept)."""
 

@@ -647,3 +647,28 @@ class AgentReleaseSignature(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.key_id} on release {self.release_id}"
+
+
+class PatchPolicyScripts(TimeStampedModel):
+    """The scripts an approval policy's install jobs run on the device before and after installing updates
+    (each the newest signed version of the script when the job is queued). Belongs to the policy's client, or
+    to the MSP for a global or tag policy."""
+
+    policy = models.OneToOneField("patching.ApprovalPolicy", verbose_name=_("approval policy"),
+                                  on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, verbose_name=_("client"), null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    pre_script = models.ForeignKey(Script, verbose_name=_("script before installing"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    post_script = models.ForeignKey(Script, verbose_name=_("script after installing"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+
+    objects = MspOrClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["policy_id"]
+        verbose_name = _("scripts of an approval policy")
+        verbose_name_plural = _("scripts of approval policies")
+
+    def __str__(self) -> str:
+        return f"scripts of policy {self.policy_id}"

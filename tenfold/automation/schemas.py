@@ -376,7 +376,27 @@ class ScheduledRunIn(InputSchema):
 
 
 class ScheduledRunPatch(InputSchema):
-    enabled: bool
+    """Pause or resume (`enabled` alone), or change any field of the scheduled run; fields left out keep their
+    value. A new `script_id` or `action` replaces what runs (with its `version` and `parameters`), one of
+    `device_ids`, `group_id` or `client_id` the whole target, `schedule_kind` the whole schedule (give its
+    `run_at`, `time`, `weekday`, `day_of_month` or `cron` with it). The result is checked as a new scheduled run
+    is, and the next run is worked out again from now."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, examples=["Weekly disk clean-up"])
+    script_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    action: str | None = Field(default=None, max_length=40)
+    parameters: dict[str, Any] | None = None
+    device_ids: list[Id] | None = Field(default=None, max_length=500)
+    group_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    client_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    schedule_kind: str | None = Field(default=None, max_length=10, examples=["cron"])
+    run_at: datetime | None = None
+    time: str | None = Field(default=None, max_length=5, examples=["03:00"])
+    weekday: int | None = Field(default=None, ge=0, le=6)
+    day_of_month: int | None = Field(default=None, ge=1, le=28)
+    cron: str | None = Field(default=None, max_length=100, examples=["30 2 * * 1-5"])
+    enabled: bool | None = None
 
 
 class ScheduledRunOut(Schema):

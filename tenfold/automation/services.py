@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from tenfold.automation.models import (
     DeviceGroup,
     GroupKind,
     KeyStatus,
+    PatchPolicyScripts,
     Run,
     RunKind,
     ScheduledRun,
@@ -303,6 +305,9 @@ def script_delete(*, actor: Any, script: Script) -> None:
     require_library_write(actor, "delete")
     if ScriptRun.objects.filter(version__script=script).exists():
         raise Conflict(_("This script has run on devices: its history is kept. Revoke its versions instead."))
+    if PatchPolicyScripts.objects.filter(Q(pre_script=script) | Q(post_script=script)).exists():
+        raise Conflict(_("An approval policy runs this script before or after installing updates: choose another "
+                         "script there first."))
     audit.record(actor, "script.deleted", script, changes={"name": script.name})
     script.delete()
 
@@ -445,9 +450,10 @@ def signed_version(script: Script, version_number: int | None) -> ScriptVersion:
 
 def install_updates_payload(device: Device, now: datetime | None = None) -> dict[str, Any] | None:
     """The device's approved missing (or failed) updates in the shape of the patch schedule's install job, with
-    its policy's reboot rules; None when it misses no approved update."""
+    its policy's reboot rules and scripts; None when it misses no approved update."""
     from tenfold.patching.approvals import PolicyIndex, decisions_for, device_tag_ids, effective_status
     from tenfold.patching.models import DeviceUpdate, DeviceUpdateState, UpdateApprovalStatus
+    from tenfold.patching.services import install_payload, install_payload_extras
 
     now = now or timezone.now()
     rows = list(DeviceUpdate.objects.filter(device=device, state__in=[DeviceUpdateState.MISSING,
@@ -462,11 +468,9 @@ def install_updates_payload(device: Device, now: datetime | None = None) -> dict
     if not approved:
         return None
     ends = now + timedelta(seconds=actions.ACTIONS["install_updates"].timeout_seconds)
-    return {"updates": [{"source": r.update.source, "identifier": r.update.identifier,
-                         "version": r.available_version} for r in approved],
-            "reboot": policy.reboot if policy else "never",
-            "reboot_deferrals": policy.reboot_deferrals if policy else 0,
-            "window_ends_at": ends.isoformat().replace("+00:00", "Z")}
+    # The same payload as the patch schedule's, with the extensions' keys (the policy's scripts before and
+    # after installing); an extension that cannot build them refuses the run with its reason.
+    return {**install_payload(policy, approved, ends), **install_payload_extras(device, policy)}
 
 
 @dataclass
@@ -695,15 +699,20 @@ CANCEL_TIMEOUT = 300
 
 def time_out_jobs(now: datetime | None = None) -> int:
     """Mark timed out the jobs sent or running past their timeout plus a grace (their agent never answered);
-    a late result of such a job is then ignored. Returns how many."""
+    a late result of such a job is then ignored. Returns how many.
+
+    The timeout counts from the job's first send: a job sent again (its answer may have been lost) keeps
+    its deadline, so an agent that checks in without ever answering cannot hold it open."""
     now = now or timezone.now()
     open_jobs = list(Job.objects.filter(status__in=[JobStatus.SENT, JobStatus.RUNNING], sent_at__isnull=False,
                                         timeout_seconds__isnull=False)
-                     .only("pk", "status", "sent_at", "timeout_seconds", "payload", "device_id").order_by("pk"))
+                     .only("pk", "status", "sent_at", "first_sent_at", "timeout_seconds", "payload", "device_id")
+                     .order_by("pk"))
     count = 0
     for job in open_jobs:
-        assert job.sent_at is not None and job.timeout_seconds is not None
-        if job.sent_at + timedelta(seconds=job.timeout_seconds) + TIMEOUT_GRACE > now:
+        sent = job.first_sent_at or job.sent_at
+        assert sent is not None and job.timeout_seconds is not None
+        if sent + timedelta(seconds=job.timeout_seconds) + TIMEOUT_GRACE > now:
             continue
         with transaction.atomic():
             if _finish_job(job, JobStatus.TIMED_OUT, now):
@@ -968,13 +977,14 @@ def _scheduled_what(actor: Any, data: dict[str, Any]) -> tuple[str, _What]:
     return RunKind.ACTION, _What(action=action.kind, values=actions.clean_payload(action.kind, data.get("parameters")))
 
 
-@transaction.atomic
-def scheduled_run_create(*, actor: Any, data: dict[str, Any]) -> ScheduledRun:
-    """Schedule a script version or an action on devices, a group or a client: once or recurring."""
+def _clean_scheduled(actor: Any, data: dict[str, Any], *, verb: str) -> dict[str, Any]:
+    """The fields of a scheduled run from create-shaped data (what, on what, when, name), checked as the actor:
+    the same rules for a new scheduled run and for a change of one. A target the actor may not see is a 404
+    before the role is checked (as a missing one)."""
     target = Target(device_ids=data.get("device_ids") or None, group_id=data.get("group_id"),
                     client_id=data.get("client_id"))
     resolved = resolve_target(actor, target)
-    require(actor, "jobs", "add")
+    require(actor, "jobs", verb)
     kind, what = _scheduled_what(actor, data)
     _usable(what, resolved)
     name = (data.get("name") or "").strip() if isinstance(data.get("name"), str) else ""
@@ -989,19 +999,106 @@ def scheduled_run_create(*, actor: Any, data: dict[str, Any]) -> ScheduledRun:
     else:
         owner = None
     scope = actor.client_scope()
-    scheduled = ScheduledRun(
-        client_id=owner, name=name, kind=kind, version=what.version, action=what.action, parameters=what.values,
-        group=resolved.group, device_ids=sorted(target.device_ids or []), target_client_id=target.client_id,
-        schedule_kind=schedule_kind, run_at=run_at, cron=cron, time_zone=organization().default_time_zone,
-        enabled=bool(data.get("enabled", True)), client_scope=sorted(scope) if scope is not None else None,
-        created_by=actor if getattr(actor, "pk", None) else None)
-    scheduled.next_run_at = run_at or next_occurrence(scheduled, timezone.now())
+    return {"client_id": owner, "name": name, "kind": kind, "version": what.version, "action": what.action,
+            "parameters": what.values, "group": resolved.group, "device_ids": sorted(target.device_ids or []),
+            "target_client_id": target.client_id, "schedule_kind": schedule_kind, "run_at": run_at, "cron": cron,
+            "time_zone": organization().default_time_zone,
+            "client_scope": sorted(scope) if scope is not None else None}
+
+
+@transaction.atomic
+def scheduled_run_create(*, actor: Any, data: dict[str, Any]) -> ScheduledRun:
+    """Schedule a script version or an action on devices, a group or a client: once or recurring."""
+    fields = _clean_scheduled(actor, data, verb="add")
+    scheduled = ScheduledRun(**fields, enabled=bool(data.get("enabled", True)),
+                             created_by=actor if getattr(actor, "pk", None) else None)
+    scheduled.next_run_at = scheduled.run_at or next_occurrence(scheduled, timezone.now())
     scheduled.save()
     audit.record(actor, "scheduled_run.created", scheduled, changes={
-        "name": name, "kind": kind, "version_id": scheduled.version_id, "action": scheduled.action,
-        "parameters": scheduled.parameters, "group_id": scheduled.group_id, "device_ids": scheduled.device_ids,
-        "target_client_id": scheduled.target_client_id, "schedule_kind": schedule_kind, "cron": cron,
+        "name": scheduled.name, "kind": scheduled.kind, "version_id": scheduled.version_id,
+        "action": scheduled.action, "parameters": scheduled.parameters, "group_id": scheduled.group_id,
+        "device_ids": scheduled.device_ids, "target_client_id": scheduled.target_client_id,
+        "schedule_kind": scheduled.schedule_kind, "cron": scheduled.cron,
         "next_run_at": scheduled.next_run_at.isoformat() if scheduled.next_run_at else None})
+    return scheduled
+
+
+SCHEDULE_FIELDS = ("run_at", "time", "weekday", "day_of_month", "cron")
+TARGET_FIELDS = ("device_ids", "group_id", "client_id")
+
+
+def scheduled_run_data(scheduled: ScheduledRun) -> dict[str, Any]:
+    """A scheduled run in the shape scheduled_run_create takes (the edit form's initial values, and what a
+    partial change is laid over); daily, weekly and monthly times are read back from their cron expression."""
+    data: dict[str, Any] = {
+        "name": scheduled.name, "parameters": dict(scheduled.parameters or {}),
+        "device_ids": list(scheduled.device_ids or []) or None, "group_id": scheduled.group_id,
+        "client_id": scheduled.target_client_id, "schedule_kind": scheduled.schedule_kind, "enabled": scheduled.enabled,
+        "run_at": None, "time": None, "weekday": None, "day_of_month": None, "cron": ""}
+    if scheduled.version is not None:
+        data.update(script_id=scheduled.version.script_id, version=scheduled.version.number)
+    else:
+        data["action"] = scheduled.action
+    if scheduled.schedule_kind == ScheduleKind.ONCE:
+        data["run_at"] = scheduled.run_at
+    elif scheduled.schedule_kind == ScheduleKind.CRON:
+        data["cron"] = scheduled.cron
+    else:
+        minute, hour, day, _month, weekday = scheduled.cron.split(" ")
+        data["time"] = f"{int(hour):02d}:{int(minute):02d}"
+        if scheduled.schedule_kind == ScheduleKind.WEEKLY:
+            data["weekday"] = (int(weekday) - 1) % 7  # cron's Sunday is 0, Monday is 0 here
+        elif scheduled.schedule_kind == ScheduleKind.MONTHLY:
+            data["day_of_month"] = int(day)
+    return data
+
+
+def _changed_data(current: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """`given` laid over `current`: a new script or action replaces the old one (its version and parameters),
+    a new target the whole target, a `schedule_kind` given the whole schedule (its time, days, date or cron)."""
+    data = dict(current)
+    if given.get("script_id") is not None or given.get("action"):
+        for key in ("script_id", "version", "action"):
+            data.pop(key, None)
+        data["parameters"] = {}
+    if any(given.get(key) is not None for key in TARGET_FIELDS):
+        for key in TARGET_FIELDS:
+            data[key] = None
+    if given.get("schedule_kind") is not None:
+        for key in SCHEDULE_FIELDS:
+            data[key] = None
+    data.update({key: value for key, value in given.items() if value is not None or key == "version"})
+    return data
+
+
+@transaction.atomic
+def scheduled_run_update(*, actor: Any, scheduled: ScheduledRun, data: dict[str, Any]) -> ScheduledRun:
+    """Change a scheduled run: what, on what, when, name (fields left out keep their value), checked as a new
+    one is; its next run is worked out again from now, and the one who changes it now bounds its clients."""
+    require(actor, "jobs", "change")
+    if not any(value is not None or key == "version" for key, value in data.items()):
+        raise ValidationError(_("Give at least one field to change."))
+    scheduled = ScheduledRun.objects.select_for_update(of=("self",)).select_related("version").get(pk=scheduled.pk)
+    merged = _changed_data(scheduled_run_data(scheduled), data)
+    fields = _clean_scheduled(actor, merged, verb="change")
+    fields["enabled"] = bool(merged.get("enabled", scheduled.enabled))
+    before = {name: getattr(scheduled, name) for name in fields}
+    before_next = scheduled.next_run_at
+    for name, value in fields.items():
+        setattr(scheduled, name, value)
+    scheduled.next_run_at = scheduled.run_at or next_occurrence(scheduled, timezone.now())
+    scheduled.last_error = ""
+    scheduled.save()
+
+    def shown(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return getattr(value, "pk", value)
+
+    changes = {name: [shown(before[name]), shown(value)] for name, value in fields.items() if before[name] != value}
+    if before_next != scheduled.next_run_at:
+        changes["next_run_at"] = [shown(before_next), shown(scheduled.next_run_at)]
+    audit.record(actor, "scheduled_run.updated", scheduled, changes=changes)
     return scheduled
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("groups/<int:group_id>/delete/", views.group_delete, name="group_delete"),
     path("scheduled/", views.scheduled_list, name="scheduled_list"),
     path("scheduled/<int:scheduled_id>/", views.scheduled_detail, name="scheduled_detail"),
+    path("scheduled/<int:scheduled_id>/edit/", views.scheduled_edit, name="scheduled_edit"),
     path("scheduled/<int:scheduled_id>/enabled/", views.scheduled_toggle, name="scheduled_toggle"),
     path("scheduled/<int:scheduled_id>/delete/", views.scheduled_delete, name="scheduled_delete"),
     path("signing-keys/", views.key_list, name="key_list"),
@@ -59,3 +60,8 @@ urlpatterns += [
     path("agent-releases/<int:release_id>/withdraw/", release_views.release_withdraw, name="release_withdraw"),
     path("agent-releases/<int:release_id>/rollout/", release_views.release_rollout, name="release_rollout"),
 ]
+
+from tenfold.automation import patch_script_views  # noqa: E402
+
+urlpatterns += [path("patch-policies/<int:policy_id>/scripts/", patch_script_views.policy_scripts,
+                     name="patch_policy_scripts")]

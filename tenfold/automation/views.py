@@ -24,11 +24,14 @@ from tenfold.automation.forms import (
     RetryForm,
     RevokeForm,
     RunForm,
+    ScheduledActionForm,
+    ScheduledScriptForm,
     ScriptForm,
     TargetForm,
     add_service_errors,
     rename_group_field,
     rename_service_field,
+    scheduled_initial,
 )
 from tenfold.automation.models import DeviceGroup, GroupKind, RunKind, ScriptCategory, ScriptLanguage
 from tenfold.clients.models import Client
@@ -532,6 +535,40 @@ def scheduled_detail(request: HttpRequest, scheduled_id: int) -> HttpResponse:
         "scheduled": scheduled, "runs": runs, "devices": devices, "what": _run_what(scheduled),
         "can_change": has_capability(request.user, "jobs", "change"),
         "can_delete": has_capability(request.user, "jobs", "delete")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scheduled_edit(request: HttpRequest, scheduled_id: int) -> HttpResponse:
+    """Change a scheduled run's name, target, schedule and parameters (what runs stays); checked as a new one."""
+    scheduled = selectors.access_scheduled_run(request.user, scheduled_id)
+    _deny_unseen_targets(request)
+    _staff_only(request)
+    require(request.user, "jobs", "change")
+    initial = scheduled_initial(services.scheduled_run_data(scheduled))
+    form: ScheduledScriptForm | ScheduledActionForm
+    if scheduled.version is not None:
+        choices = _target_choices(request, scheduled.version.os_families)
+        form = ScheduledScriptForm(request.POST or None, schema=scheduled.version.parameters, initial=initial,
+                                   **choices)
+    else:
+        choices = _target_choices(request, actions.action_of(scheduled.action).os_families)
+        form = ScheduledActionForm(request.POST or None, action=actions.action_of(scheduled.action),
+                                   initial=initial, **choices)
+    if request.method == "POST" and form.is_valid():
+        values = form.parameter_values() if isinstance(form, ScheduledScriptForm) else form.payload()
+        data = {**form.schedule_data(), **form.target_ids(), "parameters": values}
+        try:
+            scheduled = services.scheduled_run_update(actor=request.user, scheduled=scheduled, data=data)
+        except TenfoldError as exc:
+            add_service_errors(form, exc, rename=rename_service_field)
+        else:
+            messages.success(request, _("Saved: the next run is due %(at)s.")
+                             % {"at": scheduled.next_run_at.strftime("%Y-%m-%d %H:%M UTC")
+                                if scheduled.next_run_at else "—"})
+            return redirect("automation:scheduled_detail", scheduled.pk)
+    return render(request, "automation/scheduled_form.html", {
+        "scheduled": scheduled, "form": form, "what": _run_what(scheduled)})
 
 
 @login_required

@@ -14,6 +14,7 @@ from tenfold.accounts.auth import ApiKeyAuth, SessionAuth
 from tenfold.assets.api import discovered_router, import_router, licences_router, tags_router
 from tenfold.assets.api import router as devices_router
 from tenfold.automation import api as automation_api
+from tenfold.automation import patch_script_api as automation_patch_script_api
 from tenfold.automation import release_api as automation_release_api
 from tenfold.billing import api as billing_api
 from tenfold.billing import money_api as billing_money_api
@@ -159,6 +160,7 @@ api.add_router("/agent-releases", automation_release_api.router)
 api.add_router("/workflows", automation_api.workflows_router)
 api.add_router("/workflow-runs", automation_api.workflow_runs_router)
 api.add_router("/webhooks", automation_api.webhooks_router)
+api.add_router("/patch-policies", automation_patch_script_api.router)
 api.add_router("/people", people_api.router)
 api.add_router("/kpis", reporting_kpi_api.kpis_router)
 api.add_router("/forecasts", reporting_kpi_api.forecasts_router)

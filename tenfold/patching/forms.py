@@ -74,6 +74,10 @@ class PolicyForm(forms.Form):
                                              "opening time: the window ends the next day."))
     reboot = forms.ChoiceField(label=_("reboot"), choices=RebootRule.choices, initial=RebootRule.IF_REQUIRED)
     reboot_deferrals = forms.IntegerField(label=_("deferrals allowed to the user"), initial=0, required=False)
+    reboot_defer_minutes = forms.IntegerField(
+        label=_("each deferral lasts (minutes)"), initial=60, required=False,
+        help_text=_("From 15 to 1440 minutes; used only when the user may defer the reboot. On the device the "
+                    "user defers with tenfold-agent defer-restart."))
 
     def __init__(self, *args: Any, clients: Any = None, sites: Any = None, devices: Any = None,
                  **kwargs: Any) -> None:
@@ -89,6 +93,8 @@ class PolicyForm(forms.Form):
             value = data.pop(name)
             data[f"{name}_id"] = value.pk if value else None
         data["reboot_deferrals"] = data.get("reboot_deferrals") or 0
+        if data.get("reboot_defer_minutes") is None:
+            data["reboot_defer_minutes"] = 60
         return data
 
 
@@ -100,7 +106,7 @@ def policy_initial(policy: Any) -> dict[str, Any]:
             "auto_approve_severities": policy.auto_approve_severities,
             "auto_approve_after_days": policy.auto_approve_after_days, "window_days": policy.window_days,
             "window_start": policy.window_start, "window_end": policy.window_end, "reboot": policy.reboot,
-            "reboot_deferrals": policy.reboot_deferrals}
+            "reboot_deferrals": policy.reboot_deferrals, "reboot_defer_minutes": policy.reboot_defer_minutes}
 
 
 class ReportFilterForm(forms.Form):

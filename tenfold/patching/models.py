@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenfold.agents.models import Job
+from tenfold.agents.models import Job, JobStatus
 from tenfold.assets.models import Device, Tag
 from tenfold.clients.models import Client, Site
 from tenfold.core.models import TimeStampedModel
@@ -213,6 +213,9 @@ class ApprovalPolicy(TimeStampedModel):
                                   help_text=_("Before the opening time: the window ends the next day."))
     reboot = models.CharField(_("reboot"), max_length=12, choices=RebootRule.choices, default=RebootRule.IF_REQUIRED)
     reboot_deferrals = models.PositiveSmallIntegerField(_("deferrals allowed to the user"), default=0)
+    reboot_defer_minutes = models.PositiveSmallIntegerField(
+        _("each deferral lasts (minutes)"), default=60,
+        help_text=_("From 15 to 1440 minutes; used only when the user may defer the reboot."))
 
     objects = MspOrClientQuerySet.as_manager()
 
@@ -311,6 +314,7 @@ class InstallRunStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("Succeeded")
     PARTLY_FAILED = "partly_failed", _("Partly failed")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class InstallRun(TimeStampedModel):
@@ -326,6 +330,11 @@ class InstallRun(TimeStampedModel):
     status = models.CharField(_("status"), max_length=15, choices=InstallRunStatus.choices,
                               default=InstallRunStatus.QUEUED)
     recorded_at = models.DateTimeField(_("results recorded"), null=True, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True,
+                               help_text=_("Why the run was not sent, or was cancelled."))
+    # The outcome of the scripts run before and after installing, as the agent reported them:
+    # {"pre_script": {"status", "exit_code", "stdout", "stderr"}, "post_script": {...}}.
+    scripts = models.JSONField(_("scripts before and after installing"), default=dict, blank=True)
 
     objects = ClientOwnedQuerySet.as_manager()
 
@@ -338,3 +347,13 @@ class InstallRun(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.device} @ {self.window_start:%Y-%m-%d %H:%M}"
+
+    @property
+    def script_results(self) -> list[dict[str, Any]]:
+        """The scripts' outcomes for display: before installing first, each with its label and status label."""
+        labels = {"pre_script": _("Before installing"), "post_script": _("After installing")}
+        statuses = dict(JobStatus.choices)
+        scripts = self.scripts if isinstance(self.scripts, dict) else {}
+        return [{"key": key, "label": label, "status_label": statuses.get(scripts[key].get("status"),
+                                                                             scripts[key].get("status")),
+                 **scripts[key]} for key, label in labels.items() if isinstance(scripts.get(key), dict)]

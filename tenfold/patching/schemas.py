@@ -102,6 +102,7 @@ class ApprovalPolicyOut(Schema):
     window_end: time | None = Field(examples=["04:00:00"])
     reboot: RebootRule
     reboot_deferrals: int
+    reboot_defer_minutes: int = Field(examples=[60], description="How long each deferral of the reboot lasts.")
 
 
 class ApprovalPolicyIn(InputSchema):
@@ -120,6 +121,8 @@ class ApprovalPolicyIn(InputSchema):
     window_end: time | None = Field(default=None, examples=["04:00"])
     reboot: RebootRule = RebootRule.IF_REQUIRED
     reboot_deferrals: int = Field(default=0, ge=0, le=10)
+    reboot_defer_minutes: int = Field(default=60, ge=15, le=1440, examples=[60],
+                                      description="How long each deferral of the reboot lasts (minutes).")
 
 
 class ApprovalPolicyPatch(InputSchema):
@@ -138,6 +141,7 @@ class ApprovalPolicyPatch(InputSchema):
     window_end: time | None = None
     reboot: RebootRule | None = None
     reboot_deferrals: int | None = Field(default=None, ge=0, le=10)
+    reboot_defer_minutes: int | None = Field(default=None, ge=15, le=1440, examples=[120])
 
 
 class ReportDeviceOut(Schema):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from tenfold.agents import services as agent_services
-from tenfold.agents.models import JobStatus
+from tenfold.agents.models import Job, JobStatus
 from tenfold.assets.models import Device, DeviceState, Tag
 from tenfold.clients.models import Client, Site
 from tenfold.core import audit, events
@@ -30,6 +31,7 @@ from tenfold.patching.approvals import (
     device_tag_ids,
     device_time_zone,
     effective_status,
+    statuses_for,
     window_spec,
 )
 from tenfold.patching.models import (
@@ -59,6 +61,7 @@ INSTALL_JOB_KIND = "install_updates"
 VERSIONLESS_SOURCES = (UpdateSource.WINDOWS_UPDATE, UpdateSource.SOFTWAREUPDATE)
 MAX_AUTO_DAYS = 365
 MAX_DEFERRALS = 10
+MIN_DEFER_MINUTES, MAX_DEFER_MINUTES = 15, 1440
 
 
 # --- Snapshots (from the agents' check-in, through the outbox) ----------------------------------------
@@ -234,7 +237,9 @@ def decision_set(*, actor: Any, update: Update, client: Client | None, decision:
     _clean_decision(decision, deferred_until, note)
     if client is None and actor.client_scope() is not None:
         raise PermissionDenied(_("Users restricted to assigned clients decide for those clients only."))
-    return _decide(actor, update, client, decision, deferred_until, note)
+    row = _decide(actor, update, client, decision, deferred_until, note)
+    withdraw_from_queued_installs(actor=actor, update_ids=[update.pk], client_id=client.pk if client else None)
+    return row
 
 
 @transaction.atomic
@@ -252,8 +257,12 @@ def decision_bulk(*, actor: Any, updates: list[Update], clients: list[Client] | 
     targets: list[Client | None] = list(clients) if clients is not None else [None]
     if clients is not None and not clients:
         raise ValidationError(_("Choose at least one client, or every client."), field="client_ids")
-    return [_decide(actor, update, client, decision, deferred_until, note)
+    rows = [_decide(actor, update, client, decision, deferred_until, note)
             for update in sorted(updates, key=lambda u: u.pk) for client in targets]
+    for client in targets:
+        withdraw_from_queued_installs(actor=actor, update_ids=[u.pk for u in updates],
+                                      client_id=client.pk if client else None)
+    return rows
 
 
 @transaction.atomic
@@ -263,17 +272,18 @@ def decision_delete(*, actor: Any, decision: ApprovalDecision) -> None:
     if decision.client_id is None and actor.client_scope() is not None:
         raise PermissionDenied(_("Users restricted to assigned clients decide for those clients only."))
     snapshot = audit.snapshot(decision, ["update", "client", "decision", "deferred_until"])
-    pk, client_id = decision.pk, decision.client_id
+    pk, client_id, update_id = decision.pk, decision.client_id, decision.update_id
     decision.delete()
     audit.record(actor, "update_decision.deleted", object_type="patching.approvaldecision", object_id=str(pk),
                  client_id=client_id, changes=snapshot)
+    withdraw_from_queued_installs(actor=actor, update_ids=[update_id], client_id=client_id)
 
 
 # --- Approval policies -------------------------------------------------------------------------------
 
 POLICY_FIELDS = ("name", "scope", "client_id", "site_id", "device_id", "tag_id", "enabled", "auto_approve_categories",
                  "auto_approve_severities", "auto_approve_after_days", "window_days", "window_start", "window_end",
-                 "reboot", "reboot_deferrals")
+                 "reboot", "reboot_deferrals", "reboot_defer_minutes")
 
 
 def _clean_policy(actor: Any, policy: ApprovalPolicy) -> None:
@@ -299,6 +309,9 @@ def _clean_policy(actor: Any, policy: ApprovalPolicy) -> None:
         errors["reboot"] = [str(_("Choose a reboot rule."))]
     if not 0 <= (policy.reboot_deferrals or 0) <= MAX_DEFERRALS:
         errors["reboot_deferrals"] = [str(_("Allow between 0 and 10 deferrals."))]
+    minutes = policy.reboot_defer_minutes
+    if not isinstance(minutes, int) or not MIN_DEFER_MINUTES <= minutes <= MAX_DEFER_MINUTES:
+        errors["reboot_defer_minutes"] = [str(_("A deferral lasts between 15 and 1440 minutes (24 hours)."))]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors=errors)
     spec = clean_window(policy.window_days, policy.window_start, policy.window_end)
@@ -445,14 +458,51 @@ def schedule_installs(now: datetime | None = None) -> list[InstallRun]:
     return created
 
 
+# --- Install payload extensions -----------------------------------------------------------------------
+# A higher app adds keys to every install job's payload (automation: the scripts run before and after
+# installing) without patching importing it. An extension takes the device and the policy reaching it and
+# returns the extra keys; it raises a TenfoldError (Conflict, ValidationError) meaning "do not install", with
+# the reason, which is recorded on the run and on its device updates.
+
+InstallPayloadExtension = Callable[[Device, ApprovalPolicy | None], dict[str, Any]]
+_PAYLOAD_EXTENSIONS: dict[str, InstallPayloadExtension] = {}
+
+
+def register_install_payload_extension(fn: InstallPayloadExtension) -> None:
+    """Add `fn(device, policy) -> extra payload keys` to every install job (registered once per function)."""
+    _PAYLOAD_EXTENSIONS[f"{fn.__module__}.{fn.__qualname__}"] = fn
+
+
+def install_payload_extras(device: Device, policy: ApprovalPolicy | None) -> dict[str, Any]:
+    """The keys the registered extensions add to `device`'s install job; a TenfoldError means do not install."""
+    extras: dict[str, Any] = {}
+    for name in sorted(_PAYLOAD_EXTENSIONS):
+        extras.update(_PAYLOAD_EXTENSIONS[name](device, policy))
+    return extras
+
+
+def install_payload(policy: ApprovalPolicy | None, updates: Iterable[DeviceUpdate],
+                    window_ends_at: datetime) -> dict[str, Any]:
+    """The `install_updates` job payload without the extensions' keys: the updates, the policy's reboot rules
+    (no policy: never reboot) and when the window closes."""
+    return {
+        "updates": [{"source": du.update.source, "identifier": du.update.identifier,
+                     "version": du.available_version} for du in updates],
+        "reboot": policy.reboot if policy else RebootRule.NEVER.value,
+        "reboot_deferrals": policy.reboot_deferrals if policy else 0,
+        "reboot_defer_minutes": policy.reboot_defer_minutes if policy else 60,
+        "window_ends_at": window_ends_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
 def _queue_install(device: Device, policy: ApprovalPolicy, approved: list[DeviceUpdate],
                    window: tuple[datetime, datetime]) -> InstallRun | None:
-    payload = {
-        "updates": [{"source": du.update.source, "identifier": du.update.identifier,
-                     "version": du.available_version} for du in approved],
-        "reboot": policy.reboot, "reboot_deferrals": policy.reboot_deferrals,
-        "window_ends_at": window[1].isoformat().replace("+00:00", "Z"),
-    }
+    payload = install_payload(policy, approved, window[1])
+    try:
+        payload.update(install_payload_extras(device, policy))
+    except TenfoldError as exc:
+        _refuse_install(device, approved, window, str(exc.message))
+        return None
     try:
         with transaction.atomic():
             run = InstallRun.objects.create(client_id=device.client_id, device=device, window_start=window[0],
@@ -472,16 +522,47 @@ def _queue_install(device: Device, policy: ApprovalPolicy, approved: list[Device
     return run
 
 
+def _refuse_install(device: Device, approved: list[DeviceUpdate], window: tuple[datetime, datetime],
+                    reason: str) -> None:
+    """An extension refused the install: the window's run is recorded as failed, without a job, with the reason
+    (once per window: its unique key), and the updates are marked failed with it."""
+    now = timezone.now()
+    message = str(_("Not installed: %(reason)s") % {"reason": reason})[:500]
+    try:
+        with transaction.atomic():
+            run = InstallRun.objects.create(
+                client_id=device.client_id, device=device, window_start=window[0], window_end=window[1],
+                updates=[du.pk for du in approved], status=InstallRunStatus.FAILED, recorded_at=now,
+                message=message)
+            DeviceUpdate.objects.filter(pk__in=run.updates, state__in=[
+                DeviceUpdateState.MISSING, DeviceUpdateState.FAILED]).update(
+                state=DeviceUpdateState.FAILED, message=message, updated_at=now)
+            events.emit("updates.install_finished", client_id=run.client_id, payload={
+                "run_id": run.pk, "device_id": run.device_id, "job_id": None, "status": run.status,
+                "failed": len(approved), "installed": 0})
+    except IntegrityError:
+        return  # another worker recorded this window first
+    logger.warning("install refused for device %s: %s", device.pk, reason)
+
+
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELLED)
 
 
-def _results_by_identifier(stdout: str) -> dict[str, tuple[str, str]]:
-    """An install job's output `{"results": [{"identifier", "status": "installed"|"failed", "message"}]}`."""
+SCRIPT_KEYS = ("pre_script", "post_script")
+SCRIPT_OUTPUT_LIMIT = 2000
+
+
+def _install_output(stdout: str) -> dict[str, Any]:
     try:
         data = json.loads(stdout or "{}")
     except ValueError:
         return {}
-    results = data.get("results") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _results_by_identifier(data: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """An install job's output `{"results": [{"identifier", "status": "installed"|"failed", "message"}]}`."""
+    results = data.get("results")
     out = {}
     for entry in results if isinstance(results, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("identifier"), str):
@@ -490,8 +571,37 @@ def _results_by_identifier(stdout: str) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _script_outcomes(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The `pre_script` / `post_script` entries of an install job's output, bounded: `{"status", "exit_code",
+    "stdout", "stderr"}` each, the outputs' last 2000 characters (an entry that is not an object is left out)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in SCRIPT_KEYS:
+        entry = data.get(key)
+        if not isinstance(entry, dict):
+            continue
+        exit_code = entry.get("exit_code")
+        out[key] = {"status": str(entry.get("status") or "")[:20],
+                    "exit_code": exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool)
+                    else None,
+                    "stdout": str(entry.get("stdout") or "")[-SCRIPT_OUTPUT_LIMIT:],
+                    "stderr": str(entry.get("stderr") or "")[-SCRIPT_OUTPUT_LIMIT:]}
+    return out
+
+
+def _default_outcome(job: Job, scripts: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """What an update the output does not name gets: the job's status, and why it failed."""
+    if job.status == JobStatus.SUCCEEDED:
+        return "installed", ""
+    pre = scripts.get("pre_script")
+    if pre is not None and pre["status"] != "succeeded":
+        return "failed", str(_("The script before installing failed (exit code %(code)s).")
+                             % {"code": pre["exit_code"] if pre["exit_code"] is not None else "—"})[:500]
+    return "failed", (job.stderr.strip() or str(job.get_status_display()))[:500]
+
+
 def record_install_results(now: datetime | None = None) -> int:
-    """Record the outcome of finished install jobs on their device updates; returns how many runs."""
+    """Record the outcome of finished install jobs on their device updates (and the outcome of the scripts run
+    before and after installing on the run); returns how many runs."""
     now = now or timezone.now()
     ids = list(InstallRun.objects.filter(recorded_at__isnull=True, job__status__in=FINISHED)
                .values_list("pk", flat=True)[:500])
@@ -503,13 +613,14 @@ def record_install_results(now: datetime | None = None) -> int:
             if run is None or run.job is None:
                 continue
             job = run.job
-            per_update = _results_by_identifier(job.stdout)
-            default = "installed" if job.status == JobStatus.SUCCEEDED else "failed"
-            default_message = "" if default == "installed" else (job.stderr.strip() or job.get_status_display())[:500]
+            data = _install_output(job.stdout)
+            per_update = _results_by_identifier(data)
+            scripts = _script_outcomes(data)
+            default = _default_outcome(job, scripts)
             outcomes = []
             rows = DeviceUpdate.objects.select_for_update(of=("self",)).select_related("update")
             for du in rows.filter(pk__in=run.updates):
-                status, message = per_update.get(du.update.identifier, (default, default_message))
+                status, message = per_update.get(du.update.identifier, default)
                 outcomes.append(status)
                 if du.state != DeviceUpdateState.PENDING_INSTALL or du.last_job_id != job.pk:
                     continue  # a newer snapshot already said what happened
@@ -521,10 +632,75 @@ def record_install_results(now: datetime | None = None) -> int:
             failed = outcomes.count("failed")
             run.status = (InstallRunStatus.SUCCEEDED if not failed else InstallRunStatus.FAILED
                           if failed == len(outcomes) else InstallRunStatus.PARTLY_FAILED)
-            run.recorded_at = now
-            run.save(update_fields=["status", "recorded_at", "updated_at"])
+            run.recorded_at, run.scripts = now, scripts
+            run.save(update_fields=["status", "recorded_at", "scripts", "updated_at"])
             events.emit("updates.install_finished", client_id=run.client_id, payload={
                 "run_id": run.pk, "device_id": run.device_id, "job_id": job.pk, "status": run.status,
                 "failed": failed, "installed": len(outcomes) - failed})
             done += 1
     return done
+
+
+# --- Withdrawn approvals -------------------------------------------------------------------------------
+
+
+def withdraw_from_queued_installs(*, actor: Any, update_ids: list[int], client_id: int | None) -> int:
+    """After a decision changed (withdrawn, rejected, deferred) for one client or (None) every client: install
+    jobs still queued (not sent to the agent yet) lose the updates that are no longer approved on their
+    device, and a job left with nothing to install is cancelled. Audited; returns how many jobs changed.
+
+    A job already sent is the agent's: it installs what it received."""
+    rows = DeviceUpdate.objects.filter(update_id__in=update_ids, state=DeviceUpdateState.PENDING_INSTALL,
+                                       last_job__status=JobStatus.QUEUED)
+    if client_id is not None:
+        rows = rows.filter(client_id=client_id)
+    pending = list(rows.select_related("update", "device", "device__site").order_by("pk"))
+    if not pending:
+        return 0
+    statuses = statuses_for(pending)
+    dropped: dict[int, list[DeviceUpdate]] = defaultdict(list)
+    for du in pending:
+        if statuses[du.pk] != UpdateApprovalStatus.APPROVED and du.last_job_id is not None:
+            dropped[du.last_job_id].append(du)
+    changed = 0
+    for job_id in sorted(dropped):
+        if _withdraw_from_job(actor, job_id, dropped[job_id]):
+            changed += 1
+    return changed
+
+
+def _withdraw_from_job(actor: Any, job_id: int, dropped: list[DeviceUpdate]) -> bool:
+    now = timezone.now()
+    # The check-in marks queued jobs sent under the same row lock: a job sent meanwhile is left alone.
+    job = Job.objects.select_for_update().filter(pk=job_id, status=JobStatus.QUEUED).first()
+    run = InstallRun.objects.select_for_update().filter(job_id=job_id, recorded_at__isnull=True).first()
+    if job is None or run is None:
+        return False
+    names = {(du.update.source, du.update.identifier) for du in dropped}
+    updates = (job.payload or {}).get("updates") or []
+    kept = [u for u in updates if (u.get("source"), u.get("identifier")) not in names]
+    removed = sorted(f"{source}:{identifier}" for source, identifier in names)
+    dropped_ids = {du.pk for du in dropped}
+    kind = agent_services.actor_kind_of(actor)
+    if kept:
+        Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            payload={**job.payload, "updates": kept}, updated_at=now)
+        run.updates = [pk for pk in run.updates if pk not in dropped_ids]
+        run.save(update_fields=["updates", "updated_at"])
+        audit.record(actor, "install_job.updates_withdrawn", job, actor_kind=kind,
+                     changes={"run_id": run.pk, "device_id": job.device_id, "removed": removed})
+    else:
+        Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.CANCELLED, finished_at=now, updated_at=now)
+        run.status, run.recorded_at = InstallRunStatus.CANCELLED, now
+        run.message = str(_("Cancelled before it was sent: no approved update was left to install."))[:500]
+        run.save(update_fields=["status", "recorded_at", "message", "updated_at"])
+        dropped_ids |= set(run.updates)
+        audit.record(actor, "job.cancelled", job, actor_kind=kind,
+                     changes={"run_id": run.pk, "device_id": job.device_id, "removed": removed})
+        events.emit("job.finished", client_id=job.client_id, payload={
+            "job_id": job.pk, "device_id": job.device_id, "status": JobStatus.CANCELLED})
+    DeviceUpdate.objects.filter(pk__in=dropped_ids, state=DeviceUpdateState.PENDING_INSTALL,
+                                last_job_id=job.pk).update(state=DeviceUpdateState.MISSING, message="",
+                                                           updated_at=now)
+    return True

@@ -86,6 +86,11 @@ def scheduled_body(world: World) -> dict[str, Any]:
             "device_ids": [runs_world(world)["first"].pk], "schedule_kind": "weekly", "time": "03:00", "weekday": 0}
 
 
+def scheduled_form(world: World) -> dict[str, Any]:
+    return {"schedule_name": "Isolation weekly checks", "target": "devices",
+            "devices": [str(runs_world(world)["first"].pk)], "when": "weekly", "time": "03:00", "weekday": "0"}
+
+
 UI = "ui:automation:"
 API = "api:{} /api/v1"
 
@@ -114,6 +119,9 @@ register_cases(
     Case(f"{UI}scheduled_list", "list", "jobs", staff_only=True, params=lambda w: runs_world(w) and {},
          leak=lambda w: "Isolation nightly checks"),
     Case(f"{UI}scheduled_detail", "object", "jobs", params=scheduled_params, staff_only=True),
+    Case(f"{UI}scheduled_edit", "object", "jobs", "change", method="POST", params=scheduled_params,
+         body=scheduled_form, models=MODELS, staff_only=True,
+         note="a forged device, group or client in the body is a 404 too (tests/test_scheduled_edit.py)"),
     Case(f"{UI}scheduled_toggle", "object", "jobs", "change", method="POST", params=scheduled_params,
          body=lambda w: {"enabled": "0"}, models=MODELS, staff_only=True),
     Case(f"{UI}scheduled_delete", "object", "jobs", "delete", method="POST", params=scheduled_params,
@@ -145,7 +153,8 @@ register_cases(
          models=MODELS),
     Case(API.format("GET") + "/scheduled-runs/{scheduled_id}", "object", "jobs", params=scheduled_params),
     Case(API.format("PATCH") + "/scheduled-runs/{scheduled_id}", "object", "jobs", "change",
-         params=scheduled_params, body=lambda w: {"enabled": False}, models=MODELS),
+         params=scheduled_params, body=lambda w: {"schedule_kind": "cron", "cron": "15 4 * * 1-5"}, models=MODELS,
+         note="pausing ({\"enabled\": false}) takes the same access check (tests/test_scheduled_edit.py)"),
     Case(API.format("DELETE") + "/scheduled-runs/{scheduled_id}", "object", "jobs", "delete",
          params=scheduled_params, models=MODELS),
 )

@@ -200,7 +200,7 @@ def test_install_jobs_once_per_window_then_results_recorded(enrolled: dict[str, 
     manager = make_staff(Role.SERVICE_MANAGER, mfa=False)
     services.decision_set(actor=manager, update=critical, client=None, decision="approved")
     make_policy("client", client=enrolled["client"], window_days=[0, 1, 2, 3, 4, 5, 6], window_start=time(22, 0),
-                window_end=time(4, 0), reboot="if_required", reboot_deferrals=2)
+                window_end=time(4, 0), reboot="if_required", reboot_deferrals=2, reboot_defer_minutes=30)
     # when the schedule runs at 21:30 in Montréal (closed), then at 23:00 and 23:05 (open)
     assert services.schedule_installs(utc(2026, 11, 25, 2, 30)) == []
     runs = services.schedule_installs(utc(2026, 11, 26, 4, 0))
@@ -212,7 +212,8 @@ def test_install_jobs_once_per_window_then_results_recorded(enrolled: dict[str, 
     job = Job.objects.get()
     assert (job.kind, job.device_id) == ("install_updates", device.pk)
     assert job.payload == {"updates": [{"source": "apt", "identifier": "openssl", "version": "1.0"}],
-                           "reboot": "if_required", "reboot_deferrals": 2, "window_ends_at": "2026-11-26T09:00:00Z"}
+                           "reboot": "if_required", "reboot_deferrals": 2, "reboot_defer_minutes": 30,
+                           "window_ends_at": "2026-11-26T09:00:00Z"}
     du_critical.refresh_from_db()
     du_other.refresh_from_db()
     assert (du_critical.state, du_critical.last_job_id, du_other.state) == ("pending_install", job.pk, "missing")
