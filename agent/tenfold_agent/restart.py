@@ -235,7 +235,7 @@ class PendingRestarts:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
             # Users read restart.json and enter the drop directory.
-            os.chmod(self.run_dir, 0o755)  # noqa: S103
+            os.chmod(self.run_dir, 0o755)  # noqa: S103  # nosec B103 - a directory users must enter, not writable
             self.drop_dir.mkdir(exist_ok=True)
             info = os.lstat(self.drop_dir)
         except OSError as exc:
