@@ -4,8 +4,8 @@ Gates, in order, each with a time limit: ruff, mypy, the import-layer contracts,
 check and the fuzz targets (side by side), the dependency audit (pip-audit with
 security/audit-allowlist.toml; "skipped" with the reason when no vulnerability data is reachable), the
 French catalogue, the agent's tests, pytest on SQLite, pytest on PostgreSQL (when a server answers on
-127.0.0.1:5432 or TENFOLD_TEST_DATABASE_URL names one; a throw-away database per run), and the browser
-tests (when /usr/bin/chromium exists). Every gate runs even when an earlier one failed; the summary says
+127.0.0.1:5432 or TENFOLD_TEST_DATABASE_URL names one; a throw-away database per run) with the browser
+tests beside it (when /usr/bin/chromium exists). Every gate runs even when an earlier one failed; the summary says
 what passed, failed or was skipped and why, and the last line counts every pytest pass.
 
     python3 scripts/test.py [--require-all] [--budget-minutes N]
@@ -47,10 +47,15 @@ PARSER_FUZZ_TARGETS = ("email", "markdown", "csv", "payments", "workflow")
 # with the static gates and the other targets beside it on two cores. The gate's limit is that plus its fuzzing.
 FUZZ_SETUP_LIMIT = 7 * MINUTE
 # Generated API requests per operation (the whole-API schema run as the owner; the isolation run as each of two
-# users of another client). The schema runs were about half of a pytest pass's time: PostgreSQL, the production
-# database, gets the larger share; the SQLite pass a smaller one (the test files' defaults are 25 and 8).
-SQLITE_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "6", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "2"}
-POSTGRES_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "10", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "3"}
+# users of another client), and whether schemathesis's coverage phase runs (boundary and invalid values of every
+# parameter, as explicit examples beyond that budget: about four fifths of a run's time). The schema runs were
+# most of a pytest pass's time: PostgreSQL, the production database, runs the owner's coverage phase; the SQLite
+# pass fewer examples without it; the isolation run's aimed requests run on both, its coverage phase in neither
+# (the test files' defaults, for a local run: 25 and 8 examples, both coverage phases).
+SQLITE_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "6", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "2",
+                          "TENFOLD_SCHEMATHESIS_COVERAGE": "0", "TENFOLD_SCHEMATHESIS_ISOLATION_COVERAGE": "0"}
+POSTGRES_SCHEMA_EXAMPLES = {"TENFOLD_SCHEMATHESIS_EXAMPLES": "10", "TENFOLD_SCHEMATHESIS_ISOLATION_EXAMPLES": "3",
+                            "TENFOLD_SCHEMATHESIS_COVERAGE": "1", "TENFOLD_SCHEMATHESIS_ISOLATION_COVERAGE": "0"}
 
 
 @dataclass
@@ -70,6 +75,18 @@ class ParallelCommand(NamedTuple):
     command: list[str]
     timeout: float
     env: dict[str, str] | None = None
+
+
+@dataclass
+class Background:
+    """A pytest pass running beside another."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    report: Path
+    started: float
+    timeout: float
 
 
 @dataclass
@@ -216,7 +233,10 @@ class Runner:
     def pytest_pass(self, name: str, args: list[str], *, timeout: float, env: dict[str, str]) -> Gate:
         report = self.work / f"{name.replace(' ', '-')}.xml"
         command = [sys.executable, "-m", "pytest", *args, f"--junitxml={report}", "-p", "no:cacheprovider"]
-        result = self.gate(name, command, timeout=timeout, env=env)
+        return self.counted(self.gate(name, command, timeout=timeout, env=env), report)
+
+    def counted(self, result: Gate, report: Path) -> Gate:
+        """A pytest gate's outcome with its counts from the JUnit report."""
         if result.exit_code == 5:  # pytest's "no tests collected": nothing of this kind exists yet
             result.status, result.detail = "passed", "no tests collected"
         if report.exists():
@@ -229,6 +249,46 @@ class Runner:
             result.counts = Counts(failed=1)
             result.detail += "; pytest wrote no report"
         return result
+
+    def start_pytest(self, name: str, args: list[str], *, timeout: float, env: dict[str, str]) -> Background | None:
+        """Start a pytest pass in the background, its output in a log file; `finish_pytest` waits for it."""
+        started = time.monotonic()
+        if self.deadline is not None:
+            if self.deadline - started < MINUTE:
+                self.record(Gate(name, "failed", detail="not run: the time budget is spent"))
+                return None
+            timeout = min(timeout, self.deadline - started)
+        report = self.work / f"{name.replace(' ', '-')}.xml"
+        log = self.work / f"{name.replace(' ', '-')}.log"
+        command = [sys.executable, "-m", "pytest", *args, f"--junitxml={report}", "-p", "no:cacheprovider"]
+        print(f"\n==> {name} (in the background; output in {log.name})\n$ {' '.join(command)}", flush=True)
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        return Background(name, process, log, report, started, timeout)
+
+    def finish_pytest(self, running: Background | None) -> None:
+        """Wait for a background pass (cut at its time limit), print the end of its output, record it."""
+        if running is None:
+            return
+        try:
+            code: int | None = running.process.wait(
+                timeout=max(1.0, running.started + running.timeout - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(running.process.pid, signal.SIGKILL)
+            running.process.wait()
+            code = None
+        seconds = time.monotonic() - running.started
+        lines = running.log.read_text(errors="replace").splitlines()
+        failures = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+        print(f"\n--- {running.name}: the end of {running.log.name}\n" + "\n".join(failures[:50] + lines[-30:]),
+              flush=True)
+        if code is None:
+            result = Gate(running.name, "failed", seconds, f"timed out after {running.timeout / MINUTE:.1f} min")
+        else:
+            result = Gate(running.name, "passed" if code == 0 else "failed", seconds,
+                          "" if code == 0 else f"exit {code}", exit_code=code)
+        self.counted(self.record(result), running.report)
 
     def fuzz_commands(self) -> list[ParallelCommand]:
         """The atheris targets, each time-bounded: the agent check-in parser (fuzz/checkin.py), and the email,
@@ -319,14 +379,16 @@ class Runner:
         finally:
             drop_databases(url, database)
 
-    def browser(self) -> None:
+    def start_browser(self) -> Background | None:
+        """The browser tests, started in the background beside the PostgreSQL pass: most of their time is spent
+        waiting for Chromium and the live server, not on the cores."""
         name = "browser tests"
         if not CHROMIUM.exists():
             self.skip(name, f"{CHROMIUM} not found (apt-get install chromium)", required=True)
-            return
+            return None
         # Playwright's sync API keeps an event loop on the test thread; Django must still allow ORM calls.
-        self.pytest_pass(name, ["-m", "browser"], timeout=20 * MINUTE,
-                         env=self.env(DJANGO_ALLOW_ASYNC_UNSAFE="true"))
+        return self.start_pytest(name, ["-m", "browser"], timeout=25 * MINUTE,
+                                 env=self.env(DJANGO_ALLOW_ASYNC_UNSAFE="true"))
 
     # --- summary ------------------------------------------------------------------------------------
     def summary(self) -> int:
@@ -412,6 +474,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tenfold-test-") as work:
         budget = args.budget_minutes * MINUTE if args.budget_minutes else None
         runner = Runner(args.require_all, Path(work), budget)
+        browser: Background | None = None
         try:
             # The static gates and the fuzz targets side by side: each is one process, mostly on one core.
             runner.parallel_gates(runner.static_commands() + runner.fuzz_commands())
@@ -419,9 +482,12 @@ def main() -> int:
             runner.translations()
             runner.agent()
             runner.sqlite()
+            browser = runner.start_browser()
             runner.postgresql()
-            runner.browser()
+            runner.finish_pytest(browser)
         except KeyboardInterrupt:
+            if browser is not None and browser.process.poll() is None:
+                os.killpg(browser.process.pid, signal.SIGKILL)
             runner.record(Gate("interrupted", "failed", detail="Ctrl-C"))
         return runner.summary()
 

@@ -129,10 +129,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _demo_database.close()
 
 
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def _transactional(item: pytest.Item) -> bool:
+    """Whether a test commits for real: the database is emptied after it, rows the migrations wrote included."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The demo tests last (pytest-xdist hands each process its tests in collection order), and the tests that
-    # run real processes for minutes first, so that they do not finish alone at the end of a pass.
+    # pytest-xdist hands each process its tests in collection order. First the tests that run real processes for
+    # minutes, so that they do not finish alone at the end of a pass; then the others; then the demo tests (one
+    # seed per process); last the transactional tests: the database is emptied after each, including the rows the
+    # migrations wrote (baseline policies, the starter scripts) that the other tests and the demo build on.
     def rank(item: pytest.Item) -> int:
+        if _transactional(item):
+            return 3
         if "demo" in getattr(item, "fixturenames", ()):
             return 2
         return 0 if item.get_closest_marker("slow") else 1

@@ -28,6 +28,9 @@ from tenfold.config.wsgi import application
 
 # Loading the schema serves /api/v1/openapi.json through the real WSGI stack; it reads no database.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+# The coverage phase (boundary and invalid values of every parameter, as explicit examples beyond the example
+# budget) is most of a run's requests; a CI pass may leave it to the other pass (scripts/test.py).
+schema.config.phases.coverage.enabled = os.environ.get("TENFOLD_SCHEMATHESIS_COVERAGE", "1") != "0"
 
 
 @pytest.fixture(autouse=True)

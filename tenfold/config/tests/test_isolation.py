@@ -113,23 +113,44 @@ def _state(case: Case) -> Any:
     return tables, AuditEntry.objects.count(), OutboxEvent.objects.count()
 
 
-def _call(case: Case, user: Any, world: World, params: dict[str, Any]) -> Any:
-    http = HttpClient()
+class _Callers:
+    """One logged-in test client and one API token per user for the whole case: logging in and minting a token
+    for every call cost more than most calls."""
+
+    def __init__(self) -> None:
+        self.clients: dict[int, HttpClient] = {}
+        self.tokens: dict[int, dict[str, str]] = {}
+
+    def client(self, user: Any) -> HttpClient:
+        if user is None:
+            return HttpClient()
+        if user.pk not in self.clients:
+            self.clients[user.pk] = HttpClient()
+            self.clients[user.pk].force_login(user)
+        return self.clients[user.pk]
+
+    def headers(self, user: Any) -> dict[str, str]:
+        if user is None:
+            return {}
+        if user.pk not in self.tokens:
+            self.tokens[user.pk] = bearer(make_api_token(user, name="isolation"))
+        return self.tokens[user.pk]
+
+
+def _call(case: Case, user: Any, world: World, params: dict[str, Any], callers: _Callers | None = None) -> Any:
+    callers = callers or _Callers()
     body = case.body(world) if case.body else None
     if case.route.startswith("ui:"):
-        if user is not None:
-            http.force_login(user)
+        http = callers.client(user)
         url = reverse(case.route[3:], kwargs=params or None)
         if case.method == "GET":
             return http.get(url)
         return http.post(url, data=body or {})
     method, path = case.route[4:].split(" ", 1)
     url = path.format(**params)
-    headers = {}
-    if user is not None:
-        headers.update(bearer(make_api_token(user, name="isolation")))
     payload = json.dumps(body) if body is not None else None
-    return getattr(http, method.lower())(url, data=payload, content_type="application/json", **headers)
+    return getattr(HttpClient(), method.lower())(url, data=payload, content_type="application/json",
+                                                  **callers.headers(user))
 
 
 def _status_matches(expected: str, response: Any, case: Case) -> bool:
@@ -162,15 +183,15 @@ def test_route_isolation(route: str, world: World) -> None:
         assert response.status_code in case.success, f"{route}: own route refused ({response.status_code})"
         return
     allowed = []
+    callers = _Callers()
     for name in ACTORS:
         user = world.users[name]
         expected = expected_status(case, user, world)
         if expected == "ok":
             allowed.append(name)
             continue
-        # when a user who must be refused calls it
-        before = _state(case)
-        response = _call(case, user, world, params)
+        # when a user who must be refused calls it (the state is still `before`: each refusal below checks it)
+        response = _call(case, user, world, params, callers)
         # then the answer is exactly the expected refusal and nothing changed
         assert _status_matches(expected, response, case), (
             f"{route}: {name} expected {expected}, got {response.status_code}: {response.content[:300]!r}")
@@ -180,7 +201,7 @@ def test_route_isolation(route: str, world: World) -> None:
             user = world.users[name]
             if expected_status(case, user, world) != "ok":
                 continue
-            response = _call(case, user, world, params)
+            response = _call(case, user, world, params, callers)
             assert response.status_code == 200
             assert case.leak(world) not in response.content.decode(), f"{route}: {name} sees client A's data"
     if case.kind == "list" and case.leak is not None and case.people_owned:
@@ -188,7 +209,7 @@ def test_route_isolation(route: str, world: World) -> None:
             user = world.users[name]
             if expected_status(case, user, world) != "ok" or _sees_subject(user, world):
                 continue
-            response = _call(case, user, world, params)
+            response = _call(case, user, world, params, callers)
             assert response.status_code == 200
             assert case.leak(world) not in response.content.decode(), f"{route}: {name} sees another's people data"
     # and a user with the right succeeds (the case is real)
