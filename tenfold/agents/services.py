@@ -361,6 +361,18 @@ def _without_secrets(payload: Any) -> Any:
     return payload
 
 
+def job_close(job: Job, status: str, *, now: datetime) -> bool:
+    """Close an open job from the server side (cancelled, timed out) while its status is still the one `job`
+    was read with: finished now, its secrets dropped from the payload, and `job.finished` recorded (a workflow
+    waiting for it resumes). False when something else changed it first (a result, another close)."""
+    updated = Job.objects.filter(pk=job.pk, status=job.status).update(
+        status=status, finished_at=now, updated_at=now, payload=_without_secrets(job.payload))
+    if updated:
+        events.emit("job.finished", client_id=job.client_id,
+                    payload={"job_id": job.pk, "device_id": job.device_id, "status": status})
+    return bool(updated)
+
+
 def _apply_job_results(device_id: int, results: list[Any], now: datetime) -> None:
     for item in results:
         data = item.data

@@ -588,22 +588,10 @@ def action_run(*, actor: Any, action: str, target: Target, payload: dict[str, An
 CANCELLABLE = (JobStatus.QUEUED, JobStatus.SENT, JobStatus.RUNNING)
 
 
-def _finish_job(job: Job, status: str, now: datetime) -> bool:
-    """Close an open job (secrets dropped from its payload); False when it was no longer open."""
-    payload = job.payload
-    if isinstance(payload, dict) and agent_services.SECRET_PARAMETERS in payload:
-        payload = {k: v for k, v in payload.items() if k != agent_services.SECRET_PARAMETERS}
-    updated = Job.objects.filter(pk=job.pk, status__in=[job.status]).update(
-        status=status, finished_at=now, updated_at=now, payload=payload)
-    if updated:
-        events.emit("job.finished", payload={"job_id": job.pk, "device_id": job.device_id, "status": status})
-    return bool(updated)
-
-
 def _cancel_item(actor: Any, item: ScriptRun, now: datetime) -> str:
     job = Job.objects.select_for_update().get(pk=item.job_id)
     if job.status == JobStatus.QUEUED:
-        _finish_job(job, JobStatus.CANCELLED, now)
+        agent_services.job_close(job, JobStatus.CANCELLED, now=now)
         audit.record(actor, "job.cancelled", job, actor_kind=agent_services.actor_kind_of(actor),
                      changes={"run_id": item.run_id, "device_id": item.device_id})
         return "cancelled"
@@ -706,7 +694,8 @@ def time_out_jobs(now: datetime | None = None) -> int:
     now = now or timezone.now()
     open_jobs = list(Job.objects.filter(status__in=[JobStatus.SENT, JobStatus.RUNNING], sent_at__isnull=False,
                                         timeout_seconds__isnull=False)
-                     .only("pk", "status", "sent_at", "first_sent_at", "timeout_seconds", "payload", "device_id")
+                     .only("pk", "status", "sent_at", "first_sent_at", "timeout_seconds", "payload", "device_id",
+                           "client_id")
                      .order_by("pk"))
     count = 0
     for job in open_jobs:
@@ -715,7 +704,7 @@ def time_out_jobs(now: datetime | None = None) -> int:
         if sent + timedelta(seconds=job.timeout_seconds) + TIMEOUT_GRACE > now:
             continue
         with transaction.atomic():
-            if _finish_job(job, JobStatus.TIMED_OUT, now):
+            if agent_services.job_close(job, JobStatus.TIMED_OUT, now=now):
                 count += 1
     return count
 

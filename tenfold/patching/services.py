@@ -690,16 +690,13 @@ def _withdraw_from_job(actor: Any, job_id: int, dropped: list[DeviceUpdate]) -> 
         audit.record(actor, "install_job.updates_withdrawn", job, actor_kind=kind,
                      changes={"run_id": run.pk, "device_id": job.device_id, "removed": removed})
     else:
-        Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-            status=JobStatus.CANCELLED, finished_at=now, updated_at=now)
+        agent_services.job_close(job, JobStatus.CANCELLED, now=now)
         run.status, run.recorded_at = InstallRunStatus.CANCELLED, now
         run.message = str(_("Cancelled before it was sent: no approved update was left to install."))[:500]
         run.save(update_fields=["status", "recorded_at", "message", "updated_at"])
         dropped_ids |= set(run.updates)
         audit.record(actor, "job.cancelled", job, actor_kind=kind,
                      changes={"run_id": run.pk, "device_id": job.device_id, "removed": removed})
-        events.emit("job.finished", client_id=job.client_id, payload={
-            "job_id": job.pk, "device_id": job.device_id, "status": JobStatus.CANCELLED})
     DeviceUpdate.objects.filter(pk__in=dropped_ids, state=DeviceUpdateState.PENDING_INSTALL,
                                 last_job_id=job.pk).update(state=DeviceUpdateState.MISSING, message="",
                                                            updated_at=now)

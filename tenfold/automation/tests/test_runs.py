@@ -230,6 +230,9 @@ def test_cancel_a_queued_job_at_once_and_a_sent_one_through_the_agent(owner: Any
     assert services.run_item_cancel(actor=owner, item=queued) == "cancelled"
     job = Job.objects.get(pk=queued.job_id)
     assert job.status == "cancelled" and job.finished_at is not None and "secret_parameters" not in job.payload
+    event = OutboxEvent.objects.filter(name="job.finished").latest("pk")
+    assert (event.client_id, event.payload) == (client.pk, {
+        "job_id": queued.job_id, "device_id": first.pk, "status": "cancelled"})
     # a sent job gets a cancel_job job for its agent, and shows as cancelling
     assert services.run_item_cancel(actor=owner, item=sent) == "cancelling"
     sent = ScriptRun.objects.select_related("job", "cancel_job").get(pk=sent.pk)
@@ -336,7 +339,10 @@ def test_jobs_past_their_timeout_and_grace_are_timed_out(owner: Any) -> None:
     assert (late_job.status, late_job.finished_at, "secret_parameters" in late_job.payload) == ("timed_out", now, False)
     assert Job.objects.get(pk=recent.job_id).status == "sent"
     assert Job.objects.get(pk=queued.job_id).status == "queued"
+    event = OutboxEvent.objects.filter(name="job.finished").latest("pk")
     assert OutboxEvent.objects.filter(name="job.finished").count() == events_before + 1
+    assert (event.client_id, event.payload) == (device.client_id, {
+        "job_id": late.job_id, "device_id": device.pk, "status": "timed_out"})
     assert services.time_out_jobs(now) == 0
 
 
