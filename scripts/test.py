@@ -79,12 +79,11 @@ class ParallelCommand(NamedTuple):
 
 @dataclass
 class Background:
-    """A pytest pass running beside another."""
+    """A gate's command running beside others, its output in a log file."""
 
     name: str
     process: subprocess.Popen[bytes]
     log: Path
-    report: Path
     started: float
     timeout: float
 
@@ -127,17 +126,7 @@ class Runner:
         """Run a command with its output streaming through; None when it overran its time limit."""
         print(f"$ {' '.join(command)}", flush=True)
         # Own process group, so a timeout also ends what the command started (pytest-xdist workers).
-        process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
-        try:
-            return process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return None
-        except KeyboardInterrupt:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise
+        return wait_or_kill(subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True), timeout)
 
     def gate(self, name: str, command: list[str], *, timeout: float, env: dict[str, str] | None = None,
              cwd: Path = ROOT) -> Gate:
@@ -149,13 +138,7 @@ class Runner:
                 return self.record(Gate(name, "failed", detail="not run: the time budget is spent"))
             timeout = min(timeout, self.deadline - started)
         code = self.run(command, timeout=timeout, env=env or self.env(), cwd=cwd)
-        seconds = time.monotonic() - started
-        if code is None:
-            result = Gate(name, "failed", seconds, f"timed out after {timeout / MINUTE:.1f} min")
-        else:
-            result = Gate(name, "passed" if code == 0 else "failed", seconds,
-                          "" if code == 0 else f"exit {code}", exit_code=code)
-        return self.record(result)
+        return self.record(outcome(name, code, time.monotonic() - started, timeout))
 
     def skip(self, name: str, reason: str, *, required: bool = False) -> Gate:
         """Record a gate that did not run; with --require-all a required one fails instead."""
@@ -231,7 +214,7 @@ class Runner:
 
     # --- pytest passes ------------------------------------------------------------------------------
     def pytest_pass(self, name: str, args: list[str], *, timeout: float, env: dict[str, str]) -> Gate:
-        report = self.work / f"{name.replace(' ', '-')}.xml"
+        report = self._report(name)
         command = [sys.executable, "-m", "pytest", *args, f"--junitxml={report}", "-p", "no:cacheprovider"]
         return self.counted(self.gate(name, command, timeout=timeout, env=env), report)
 
@@ -250,45 +233,43 @@ class Runner:
             result.detail += "; pytest wrote no report"
         return result
 
-    def start_pytest(self, name: str, args: list[str], *, timeout: float, env: dict[str, str]) -> Background | None:
-        """Start a pytest pass in the background, its output in a log file; `finish_pytest` waits for it."""
+    def start(self, name: str, command: list[str], *, timeout: float, env: dict[str, str]) -> Background | None:
+        """Start a gate's command beside others (cut at its time limit or the budget's end), its output in a log
+        file; `finish` waits for it. None, recorded as failed, when the budget is spent."""
         started = time.monotonic()
         if self.deadline is not None:
             if self.deadline - started < MINUTE:
                 self.record(Gate(name, "failed", detail="not run: the time budget is spent"))
                 return None
             timeout = min(timeout, self.deadline - started)
-        report = self.work / f"{name.replace(' ', '-')}.xml"
-        log = self.work / f"{name.replace(' ', '-')}.log"
-        command = [sys.executable, "-m", "pytest", *args, f"--junitxml={report}", "-p", "no:cacheprovider"]
-        print(f"\n==> {name} (in the background; output in {log.name})\n$ {' '.join(command)}", flush=True)
+        log = self.work / f"{name.replace(':', '').replace(' ', '-')}.log"
+        print(f"\n==> {name} (side by side; output in {log.name})\n$ {' '.join(command)}", flush=True)
         with log.open("wb") as out:
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                        start_new_session=True)
-        return Background(name, process, log, report, started, timeout)
+        return Background(name, process, log, started, timeout)
 
-    def finish_pytest(self, running: Background | None) -> None:
-        """Wait for a background pass (cut at its time limit), print the end of its output, record it."""
-        if running is None:
-            return
-        try:
-            code: int | None = running.process.wait(
-                timeout=max(1.0, running.started + running.timeout - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(running.process.pid, signal.SIGKILL)
-            running.process.wait()
-            code = None
-        seconds = time.monotonic() - running.started
+    def finish(self, running: Background, *, shown: int) -> Gate:
+        """Wait for a command started by `start`, print its failure lines and last `shown` lines, record it."""
+        code = wait_or_kill(running.process, running.started + running.timeout - time.monotonic())
         lines = running.log.read_text(errors="replace").splitlines()
         failures = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
-        print(f"\n--- {running.name}: the end of {running.log.name}\n" + "\n".join(failures[:50] + lines[-30:]),
+        print(f"\n--- {running.name}: the end of {running.log.name}\n" + "\n".join(failures[:50] + lines[-shown:]),
               flush=True)
-        if code is None:
-            result = Gate(running.name, "failed", seconds, f"timed out after {running.timeout / MINUTE:.1f} min")
-        else:
-            result = Gate(running.name, "passed" if code == 0 else "failed", seconds,
-                          "" if code == 0 else f"exit {code}", exit_code=code)
-        self.counted(self.record(result), running.report)
+        return self.record(outcome(running.name, code, time.monotonic() - running.started, running.timeout))
+
+    def start_pytest(self, name: str, args: list[str], *, timeout: float, env: dict[str, str]) -> Background | None:
+        """Start a pytest pass in the background; `finish_pytest` waits for it."""
+        command = [sys.executable, "-m", "pytest", *args, f"--junitxml={self._report(name)}", "-p", "no:cacheprovider"]
+        return self.start(name, command, timeout=timeout, env=env)
+
+    def finish_pytest(self, running: Background | None) -> None:
+        """Wait for a background pass and record it with its counts."""
+        if running is not None:
+            self.counted(self.finish(running, shown=30), self._report(running.name))
+
+    def _report(self, name: str) -> Path:
+        return self.work / f"{name.replace(' ', '-')}.xml"
 
     def fuzz_commands(self) -> list[ParallelCommand]:
         """The atheris targets, each time-bounded: the agent check-in parser (fuzz/checkin.py), and the email,
@@ -321,37 +302,11 @@ class Runner:
     def parallel_gates(self, targets: list[ParallelCommand]) -> None:
         """Run commands side by side, each recorded as its own gate (passed when it exits 0); each one's output is
         kept in a log file and its last lines printed when it ends."""
-        started = time.monotonic()
-        if self.deadline is not None and self.deadline - started < MINUTE:
-            for name, *_rest in targets:
-                self.record(Gate(name, "failed", detail="not run: the time budget is spent"))
-            return
-        running: list[tuple[str, subprocess.Popen[bytes], Path, float]] = []
-        for name, command, timeout, env in targets:
-            if self.deadline is not None:
-                timeout = min(timeout, self.deadline - started)
-            log = self.work / f"{name.replace(':', '').replace(' ', '-')}.log"
-            print(f"\n==> {name} (side by side; output in {log.name})\n$ {' '.join(command)}", flush=True)
-            with log.open("wb") as out:
-                process = subprocess.Popen(command, cwd=ROOT, env=env or self.env(), stdout=out,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
-            running.append((name, process, log, timeout))
-        for name, process, log, timeout in running:
-            try:
-                code: int | None = process.wait(timeout=max(1.0, started + timeout - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                code = None
-            seconds = time.monotonic() - started
-            tail = log.read_text(errors="replace").splitlines()[-8:]
-            print(f"\n--- {name}: last lines of {log.name}\n" + "\n".join(tail), flush=True)
-            if code is None:
-                result = Gate(name, "failed", seconds, f"timed out after {timeout / MINUTE:.1f} min")
-            else:
-                result = Gate(name, "passed" if code == 0 else "failed", seconds,
-                              "" if code == 0 else f"exit {code}", exit_code=code)
-            self.record(result)
+        running = [self.start(name, command, timeout=timeout, env=env or self.env())
+                   for name, command, timeout, env in targets]
+        for started in running:
+            if started is not None:
+                self.finish(started, shown=8)
 
     def agent(self) -> None:
         # The agent package's own tests: no Django, so pytest-django stays out of the way.
@@ -408,6 +363,29 @@ class Runner:
               "count their own)")
         print(f"{totals.passed} passed, {totals.failed} failed, {totals.skipped} skipped", flush=True)
         return 1 if failed else 0
+
+
+def wait_or_kill(process: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """The command's exit code; None when it overran `timeout` seconds, and then its whole process group
+    (pytest-xdist workers, what a fuzz target started) is killed."""
+    try:
+        return process.wait(timeout=max(1.0, timeout))
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        return None
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+
+
+def outcome(name: str, code: int | None, seconds: float, timeout: float) -> Gate:
+    """A finished command's gate: passed on exit 0, failed on another exit code or on overrunning `timeout`."""
+    if code is None:
+        return Gate(name, "failed", seconds, f"timed out after {timeout / MINUTE:.1f} min")
+    return Gate(name, "passed" if code == 0 else "failed", seconds, "" if code == 0 else f"exit {code}",
+                exit_code=code)
 
 
 def xdist_args() -> list[str]:

@@ -76,7 +76,7 @@ def _drop_postgres(admin_url: str, database_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _instance_env(root: Path) -> dict[str, str]:
+def instance_env(root: Path) -> dict[str, str]:
     """A deployment's environment under `root`: none of the caller's TENFOLD_ settings, its own data directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TENFOLD_")}
     env.update(DJANGO_SETTINGS_MODULE="tenfold.config.settings", TENFOLD_DATA_DIR=str(root / "var"),
@@ -97,7 +97,7 @@ class _Migrated:
 def _migrated_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Migrated]:
     admin_url = os.environ.get("TENFOLD_TEST_DATABASE_URL", "")
     root = tmp_path_factory.mktemp("migrated-instance")
-    env = _instance_env(root)
+    env = instance_env(root)
     url = _throwaway_postgres(admin_url) if admin_url else ""
     if url:
         env["TENFOLD_DATABASE_URL"] = url
@@ -121,7 +121,7 @@ def make_instance(tmp_path: Path, _migrated_instance: _Migrated) -> Iterator[Any
         root = tmp_path / f"instance-{secrets.token_hex(3)}"
         root.mkdir()
         shutil.copytree(_migrated_instance.var, root / "var")
-        env = _instance_env(root)
+        env = instance_env(root)
         if admin_url:
             databases.append(_throwaway_postgres(admin_url, template=_migrated_instance.database))
             env["TENFOLD_DATABASE_URL"] = databases[-1]

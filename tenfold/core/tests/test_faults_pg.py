@@ -45,7 +45,7 @@ from tenfold_agent.spool import Spool
 from tenfold_agent.util import iso, utcnow
 
 from tenfold.agents.tests.live import STAFF_AND_CLIENT, Api, Server, _stop_group, free_port, tail, wait_until
-from tenfold.core.tests.instances import Instance
+from tenfold.core.tests.instances import Instance, instance_env
 
 pytestmark = pytest.mark.slow
 
@@ -276,10 +276,8 @@ UNDELIVERED = ("from tenfold.core.models import OutboxEvent\n"
 def _instance(root: Path, database_url: str) -> Instance:
     """A deployment of its own on the private cluster (make_instance would use the shared server)."""
     root.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TENFOLD_")}
-    env.update(DJANGO_SETTINGS_MODULE="tenfold.config.settings", TENFOLD_DATA_DIR=str(root / "var"),
-               TENFOLD_DEBUG="0", PYTHONUNBUFFERED="1", TENFOLD_DATABASE_URL=database_url,
-               TENFOLD_SCHEDULER_TICK_SECONDS="1")
+    env = instance_env(root)
+    env.update(TENFOLD_DATABASE_URL=database_url, TENFOLD_SCHEDULER_TICK_SECONDS="1")
     instance = Instance(root=root, env=env)
     instance.run("migrate", "--verbosity", "0")
     return instance
