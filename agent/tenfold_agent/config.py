@@ -25,27 +25,24 @@ class ConfigError(Exception):
 
 def default_state_dir() -> Path:
     """The state directory: $TENFOLD_AGENT_STATE_DIR, else the platform's place for a service's data."""
-    env = os.environ.get(STATE_DIR_ENV)
-    if env:
-        return Path(env)
-    if sys.platform == "win32":
-        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "Tenfold" / "Agent"
-    if sys.platform == "darwin":
-        return Path("/Library/Application Support/Tenfold Agent")
-    return Path("/var/lib/tenfold-agent")
+    return _platform_dir(STATE_DIR_ENV, windows="Agent", darwin="/Library/Application Support/Tenfold Agent",
+                         linux="/var/lib/tenfold-agent")
 
 
 def default_run_dir() -> Path:
     """Where the agent meets local users (the pending restart, the deferral drop directory):
     $TENFOLD_AGENT_RUN_DIR, else a directory that a restart empties (POSIX) or beside the state (Windows)."""
-    env = os.environ.get(RUN_DIR_ENV)
+    return _platform_dir(RUN_DIR_ENV, windows="AgentRun", darwin="/var/run/tenfold-agent", linux="/run/tenfold-agent")
+
+
+def _platform_dir(env_name: str, *, windows: str, darwin: str, linux: str) -> Path:
+    """$`env_name` when set, else this platform's directory (on Windows, `windows` under ProgramData\\Tenfold)."""
+    env = os.environ.get(env_name)
     if env:
         return Path(env)
     if sys.platform == "win32":
-        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "Tenfold" / "AgentRun"
-    if sys.platform == "darwin":
-        return Path("/var/run/tenfold-agent")
-    return Path("/run/tenfold-agent")
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "Tenfold" / windows
+    return Path(darwin if sys.platform == "darwin" else linux)
 
 
 def is_loopback_http(url: str) -> bool:

@@ -6,7 +6,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from tenfold_agent.config import STATE_DIR_ENV, AgentConfig, ConfigError, check_server_url, default_state_dir
+from tenfold_agent.config import (
+    RUN_DIR_ENV,
+    STATE_DIR_ENV,
+    AgentConfig,
+    ConfigError,
+    check_server_url,
+    default_run_dir,
+    default_state_dir,
+)
 
 
 def test_https_is_required_and_insecure_only_for_loopback_http() -> None:
@@ -45,3 +53,19 @@ def test_state_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert default_state_dir() == tmp_path
     monkeypatch.delenv(STATE_DIR_ENV)
     assert default_state_dir() == Path("/var/lib/tenfold-agent")
+
+
+@pytest.mark.parametrize(("platform", "state", "run"), [
+    ("linux", "/var/lib/tenfold-agent", "/run/tenfold-agent"),
+    ("darwin", "/Library/Application Support/Tenfold Agent", "/var/run/tenfold-agent"),
+    ("win32", "D:/Data/Tenfold/Agent", "D:/Data/Tenfold/AgentRun"),
+])
+def test_each_platform_has_its_state_and_run_directories(monkeypatch: pytest.MonkeyPatch, platform: str, state: str,
+                                                         run: str) -> None:
+    monkeypatch.delenv(STATE_DIR_ENV, raising=False)
+    monkeypatch.delenv(RUN_DIR_ENV, raising=False)
+    monkeypatch.setenv("PROGRAMDATA", "D:/Data")
+    monkeypatch.setattr("sys.platform", platform)
+    assert (default_state_dir(), default_run_dir()) == (Path(state), Path(run))
+    monkeypatch.setenv(RUN_DIR_ENV, "/tmp/elsewhere")
+    assert default_run_dir() == Path("/tmp/elsewhere")
