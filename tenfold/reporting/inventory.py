@@ -188,8 +188,8 @@ def _require_staff(actor: Any) -> None:
 
 
 def subscriptions_visible(actor: Any) -> QuerySet[ReportSubscription]:
-    """The scheduled reports the actor sees: those of the clients they see and the all-clients ones (staff
-    only: 403 for portal users)."""
+    """The scheduled reports the actor sees: those of the clients they see, and the all-clients ones when they
+    see every client (staff only: 403 for portal users)."""
     require(actor, "scorecards", "view")
     _require_staff(actor)
     return ReportSubscription.objects.visible_to(actor).select_related("client").order_by("next_send_on", "pk")

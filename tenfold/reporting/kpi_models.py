@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +31,18 @@ class Cadence(models.TextChoices):
     QUARTERLY = "quarterly", _("Quarterly")
 
 
+class SubscriptionQuerySet(StaffOrClientQuerySet):
+    """One client's reports follow the tenancy scope; an all-clients report is seen only by staff who see every
+    client (it reports on clients a restricted user does not see, and only such staff may schedule or change
+    one)."""
+
+    def visible_to(self, actor: Any) -> Any:
+        visible = super().visible_to(actor)
+        if actor is not None and getattr(actor, "is_authenticated", False) and actor.client_scope() is not None:
+            visible = visible.filter(client__isnull=False)
+        return visible
+
+
 class ReportSubscription(TimeStampedModel):
     """A report sent by e-mail on a cadence, as a PDF or CSV, for one client (to its contacts or staff) or for
     every client (to staff only). MSP-level when it covers all clients; a disabled one is kept but not sent."""
@@ -45,7 +59,7 @@ class ReportSubscription(TimeStampedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
 
-    objects = StaffOrClientQuerySet.as_manager()
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["next_send_on", "pk"]

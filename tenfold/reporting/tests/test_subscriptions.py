@@ -18,7 +18,7 @@ from django.utils import timezone
 from tenfold.accounts.testing import make_staff
 from tenfold.assets.models import Device
 from tenfold.clients.models import Client, Contact
-from tenfold.core.errors import PermissionDenied, ValidationError
+from tenfold.core.errors import NotFound, PermissionDenied, ValidationError
 from tenfold.core.events import deliver_pending
 from tenfold.core.models import AuditEntry, OutboxEvent
 from tenfold.reporting import inventory
@@ -110,9 +110,15 @@ def test_roles_and_scope_on_edit_and_delete(world: dict[str, Any]) -> None:
     assert logged_in(world["finance"]).get(reverse("reporting:subscription_edit", args=[sub.pk])).status_code == 403
     assert logged_in(world["restricted"]).post(reverse("reporting:subscription_delete", args=[sub.pk])
                                                ).status_code == 404
-    # an all-clients report is visible to restricted staff but only staff who see every client change it
+    # an all-clients report does not exist for staff restricted to some clients, and they cannot change it
     every = inventory.subscription_create(actor=world["owner"], report="patch", client_id=None,
                                           recipients="finance@msp.example", cadence="weekly", first_send_on=tomorrow())
+    assert list(inventory.subscriptions_visible(world["restricted"])) == []
+    assert list(inventory.subscriptions_visible(world["owner"])) == [sub, every]
+    with pytest.raises(NotFound):
+        inventory.access_subscription(world["restricted"], every.pk)
+    assert logged_in(world["restricted"]).get(reverse("reporting:subscription_edit", args=[every.pk])
+                                              ).status_code == 404
     with pytest.raises(PermissionDenied):
         inventory.subscription_update(actor=world["restricted"], subscription=every, data={"enabled": False})
     with pytest.raises(PermissionDenied):
