@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tenfold.core.middleware.RequestSizeLimitMiddleware",
+    "tenfold.core.middleware.QueryStringMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tenfold.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -38,6 +38,21 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
 
+class QueryStringMiddleware:
+    """Refuse a query string carrying a NUL character (`%00`) with 400 before any view reads it: PostgreSQL
+    cannot compare text with it, so a search for it would fail at the database (a 500 the schema run found)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            return JsonResponse({"code": "bad_request",
+                                 "message": _("Query parameters cannot contain NUL characters.")}, status=400)
+        return self.get_response(request)
+
+
 class SecurityHeadersMiddleware:
     """Content-Security-Policy without unsafe-inline, and a restrictive Permissions-Policy."""
 

@@ -91,6 +91,25 @@ def test_oversized_body_is_refused(settings) -> None:
     assert Client.objects.count() == 0
 
 
+@pytest.mark.parametrize("query", ["q=%00", "q=Ac%00me&status=active", "ordering=name%00"])
+def test_a_nul_in_the_query_string_is_a_clear_400_on_api_and_pages(query: str) -> None:
+    # given a client and a logged-in administrator
+    admin = make_staff("admin")
+    Client.objects.create(name="Acme", status="active")
+    # when a list is asked for with a NUL in a parameter (PostgreSQL cannot compare text holding one)
+    api = HttpClient().get(f"/api/v1/clients?{query}", **bearer(admin))
+    browser = HttpClient()
+    browser.force_login(admin)
+    page = browser.get(f"/clients/?{query}")
+    # then both answer 400 with the reason, not a server error
+    for response in (api, page):
+        assert (response.status_code, response.json()) == (400, {
+            "code": "bad_request", "message": "Query parameters cannot contain NUL characters."})
+    # and a literal "%00" (sent as %2500) is still an ordinary search
+    found = HttpClient().get("/api/v1/clients?q=%2500", **bearer(admin))
+    assert (found.status_code, found.json()["count"]) == (200, 0)
+
+
 def test_forged_site_id_of_another_client_on_contact() -> None:
     # given two clients and a site of the second
     headers = bearer(make_staff("admin"))
