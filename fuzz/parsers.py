@@ -76,6 +76,11 @@ def fuzz_email(data: bytes) -> None:
         assert 0 < len(attachment.filename) <= 200
         assert isinstance(attachment.data, bytes)
     assert all(mid.startswith("<") and mid.endswith(">") for mid in parsed.thread_ids)
+    # Every text is storable on PostgreSQL: no NUL anywhere.
+    texts = [parsed.subject, parsed.sender, parsed.sender_name, parsed.text, parsed.message_id, parsed.automatic,
+             *parsed.thread_ids, *parsed.to, *(a.filename for a in parsed.attachments),
+             *(a.content_type for a in parsed.attachments)]
+    assert not any("\x00" in text for text in texts), texts
 
 
 class _Tags(HTMLParser):

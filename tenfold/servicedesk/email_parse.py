@@ -210,28 +210,34 @@ def _attachments(msg: EmailMessage) -> list[Attachment]:
             continue
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
-        found.append(Attachment(filename=(filename or "attachment").replace("/", "_").replace("\\", "_")[:200],
-                                content_type=part.get_content_type().lower(), data=data))
+        name = _no_nul(filename or "").replace("/", "_").replace("\\", "_")[:200] or "attachment"
+        found.append(Attachment(filename=name, content_type=_no_nul(part.get_content_type().lower()), data=data))
     return found
 
 
+def _no_nul(text: str) -> str:
+    """The text without NUL characters: a message may carry them (an encoded word, a quoted-printable =00), and
+    PostgreSQL cannot store them (the message would fail on every poll and never become a ticket)."""
+    return text.replace("\x00", "")
+
+
 def parse_email(raw: bytes, own_addresses: set[str] | None = None) -> ParsedEmail:
-    """Read a raw RFC 5322 message."""
+    """Read a raw RFC 5322 message; every text it gives is free of NUL characters."""
     msg = BytesParser(policy=LENIENT).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
-    name, sender = parseaddr(_header(msg, "From"))
+    name, sender = parseaddr(_no_nul(_header(msg, "From")))
     sender = sender.strip().lower()
     try:
         Address(addr_spec=sender)
     except _HEADER_ERRORS:
         sender = ""
-    ids = _message_ids(_header(msg, "Message-ID"))
+    ids = _message_ids(_no_nul(_header(msg, "Message-ID")))
     message_id = ids[0] if ids else f"<{hashlib.sha256(raw).hexdigest()}@tenfold.invalid>"
-    subject = " ".join(_header(msg, "Subject").split())[:300]
+    subject = " ".join(_no_nul(_header(msg, "Subject")).split())[:300]
     return ParsedEmail(
         message_id=message_id[:300], sender=sender, sender_name=name.strip()[:200], subject=subject,
-        text=_text_of(msg)[:MAX_TEXT], in_reply_to=_message_ids(_header(msg, "In-Reply-To")),
-        references=_message_ids(_header(msg, "References")), attachments=_attachments(msg),
-        automatic=automatic_reason(msg, sender, {a.lower() for a in (own_addresses or set())}),
-        to=[addr.lower() for _n, addr in getaddresses(_header_all(msg, "To"))],
+        text=_no_nul(_text_of(msg))[:MAX_TEXT], in_reply_to=_message_ids(_no_nul(_header(msg, "In-Reply-To"))),
+        references=_message_ids(_no_nul(_header(msg, "References"))), attachments=_attachments(msg),
+        automatic=_no_nul(automatic_reason(msg, sender, {a.lower() for a in (own_addresses or set())})),
+        to=[_no_nul(addr.lower()) for _n, addr in getaddresses(_header_all(msg, "To"))],
     )

@@ -160,3 +160,17 @@ def test_smtp_receiving_opens_a_ticket_and_refuses_other_recipients() -> None:
     ticket = Ticket.objects.get()
     assert (ticket.client, ticket.title) == (client, "Over SMTP")
     assert InboundEmail.objects.get().channel == "smtp"
+
+
+def test_a_nul_in_the_subject_body_or_names_is_dropped_and_the_ticket_opened(martin: Client) -> None:
+    # given a message whose subject, sender name and body carry NUL characters (PostgreSQL cannot store them)
+    raw = (b"From: =?utf-8?q?Alice=00_Martin?= <alice@martin.test>\r\nTo: support@msp.test\r\n"
+           b"Subject: =?utf-8?q?Printer=00_down?=\r\nMessage-ID: <nul-1@martin.test>\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+           b"It stopped=00 at nine.\r\n")
+    # when it is applied
+    record = apply_email(raw)
+    # then the ticket opens with the text minus the NULs, nothing lost but them
+    ticket = Ticket.objects.get()
+    assert (record.status, record.subject, record.sender_name) == ("created", "Printer down", "Alice Martin")
+    assert (ticket.title, ticket.description.strip()) == ("Printer down", "It stopped at nine.")

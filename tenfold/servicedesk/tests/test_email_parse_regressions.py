@@ -37,3 +37,23 @@ def test_a_content_type_whose_parameter_ends_in_the_middle_is_kept_as_text() -> 
                          b"Le serveur est en panne.\r\n")
     assert (parsed.sender, parsed.subject) == ("bob@example.com", "Serveur")
     assert parsed.text == "Le serveur est en panne.\n"
+
+
+def test_nul_characters_are_dropped_from_every_text() -> None:
+    # A NUL reached the subject, body and names (encoded words, quoted-printable =00): PostgreSQL refused the
+    # ticket, so the message failed on every poll and never became one.
+    parsed = parse_email(
+        b"From: =?utf-8?q?Bob=00?= <bob@example.com>\r\nTo: support@msp.example\r\n"
+        b"Subject: =?utf-8?q?Imprimante=00_HS?=\r\nMessage-ID: <a\x00b@example.com>\r\n"
+        b"References: <r1\x00@example.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"En=00 panne.\r\n"
+        b"--b\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="=?utf-8?q?devis=00.pdf?="\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n")
+    assert (parsed.sender, parsed.sender_name, parsed.subject) == ("bob@example.com", "Bob", "Imprimante HS")
+    assert parsed.text == "En panne."  # the part's last line break belongs to the boundary
+    assert (parsed.message_id, parsed.references) == ("<ab@example.com>", ["<r1@example.com>"])
+    assert [(a.filename, a.content_type, a.data) for a in parsed.attachments] == [
+        ("devis.pdf", "application/pdf", b"%PDF-")]
