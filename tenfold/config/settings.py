@@ -60,7 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tenfold.core.middleware.RequestSizeLimitMiddleware",
-    "tenfold.core.middleware.QueryStringMiddleware",
+    "tenfold.core.middleware.NulCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tenfold.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

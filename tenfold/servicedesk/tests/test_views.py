@@ -492,3 +492,20 @@ def test_rejecting_time_needs_a_reason(admin: Any) -> None:
     entry.refresh_from_db()
     assert flashed(done) == "Time rejected."
     assert (entry.approval_status, entry.rejection_reason) == ("rejected", "Covered by the contract")
+
+
+def test_a_nul_in_a_posted_note_is_a_clear_400_and_nothing_is_written(admin: Any) -> None:
+    # given a ticket (a view that reads the posted note itself, without a Django form)
+    ticket = services.ticket_create(actor=admin, client=make_client(), data={"title": "Firewall"})
+    entries = TicketEntry.objects.count()
+    # when a note holding a NUL is posted (PostgreSQL can neither store nor compare it)
+    response = logged_in(admin).post(f"/tickets/{ticket.pk}/opportunity/", {"note": "Needs\x00 a new one"})
+    # then 400 with the reason, and the ticket is unchanged
+    assert (response.status_code, response.json()) == (400, {
+        "code": "bad_request", "message": "Form fields cannot contain NUL characters."})
+    ticket.refresh_from_db()
+    assert (ticket.opportunity_flagged, ticket.opportunity_note, TicketEntry.objects.count()) == (False, "", entries)
+    # and the same note without it is taken
+    assert logged_in(admin).post(f"/tickets/{ticket.pk}/opportunity/", {"note": "Needs a new one"}).status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.opportunity_flagged, ticket.opportunity_note) == (True, "Needs a new one")
