@@ -110,6 +110,19 @@ def test_a_nul_in_the_query_string_is_a_clear_400_on_api_and_pages(query: str) -
     assert (found.status_code, found.json()["count"]) == (200, 0)
 
 
+def test_a_form_posted_to_json_endpoints_gets_their_own_4xx_and_a_nul_in_a_multipart_field_a_400() -> None:
+    # given an API token, and the form checks reading posted fields before any view
+    headers = bearer(make_staff("admin"))
+    # when multipart forms are posted where JSON is expected, then each endpoint answers as it always did
+    answers = [(path, HttpClient().post(path, {"name": "Acme"}, **headers).status_code)
+               for path in ("/api/v1/clients", "/agent/v1/enroll", "/agent/v1/checkin")]
+    assert answers == [("/api/v1/clients", 400), ("/agent/v1/enroll", 422), ("/agent/v1/checkin", 401)]
+    # and a multipart field holding a NUL is refused before the view, nothing written
+    response = HttpClient().post("/api/v1/clients", {"name": "Ac\x00me"}, **headers)
+    assert (response.status_code, response.json()["message"]) == (400, "Form fields cannot contain NUL characters.")
+    assert Client.objects.count() == 0
+
+
 def test_forged_site_id_of_another_client_on_contact() -> None:
     # given two clients and a site of the second
     headers = bearer(make_staff("admin"))
