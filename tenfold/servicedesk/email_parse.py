@@ -112,23 +112,23 @@ class _LenientHeaders(HeaderRegistry):
 LENIENT = policy.default.clone(header_factory=_LenientHeaders())
 
 def _header(msg: EmailMessage, name: str) -> str:
-    """One header as text ("" when absent), the raw value when the parsed one cannot be built."""
+    """One header as text without NULs ("" when absent), the raw value when the parsed one cannot be built."""
     try:
         value = msg.get(name)
-        return "" if value is None else str(value)
+        return "" if value is None else _no_nul(str(value))
     except _HEADER_ERRORS:
         for key, raw in msg.raw_items():
             if key.lower() == name.lower():
-                return " ".join(str(raw).split())
+                return _no_nul(" ".join(str(raw).split()))
         return ""
 
 
 def _header_all(msg: EmailMessage, name: str) -> list[str]:
-    """Every occurrence of a header as text, raw where the parsed value cannot be built."""
+    """Every occurrence of a header as text without NULs, raw where the parsed value cannot be built."""
     try:
-        return [str(v) for v in msg.get_all(name, [])]
+        return [_no_nul(str(v)) for v in msg.get_all(name, [])]
     except _HEADER_ERRORS:
-        return [" ".join(str(raw).split()) for key, raw in msg.raw_items() if key.lower() == name.lower()]
+        return [_no_nul(" ".join(str(raw).split())) for key, raw in msg.raw_items() if key.lower() == name.lower()]
 
 
 def html_to_text(html: str) -> str:
@@ -195,7 +195,7 @@ def _text_of(msg: EmailMessage) -> str:
         return ""
     if body.get_content_type() == "text/html":
         content = html_to_text(content)
-    return content.replace("\r\n", "\n")
+    return _no_nul(content.replace("\r\n", "\n"))
 
 
 def _attachments(msg: EmailMessage) -> list[Attachment]:
@@ -225,19 +225,19 @@ def parse_email(raw: bytes, own_addresses: set[str] | None = None) -> ParsedEmai
     """Read a raw RFC 5322 message; every text it gives is free of NUL characters."""
     msg = BytesParser(policy=LENIENT).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
-    name, sender = parseaddr(_no_nul(_header(msg, "From")))
+    name, sender = parseaddr(_header(msg, "From"))
     sender = sender.strip().lower()
     try:
         Address(addr_spec=sender)
     except _HEADER_ERRORS:
         sender = ""
-    ids = _message_ids(_no_nul(_header(msg, "Message-ID")))
+    ids = _message_ids(_header(msg, "Message-ID"))
     message_id = ids[0] if ids else f"<{hashlib.sha256(raw).hexdigest()}@tenfold.invalid>"
-    subject = " ".join(_no_nul(_header(msg, "Subject")).split())[:300]
+    subject = " ".join(_header(msg, "Subject").split())[:300]
     return ParsedEmail(
         message_id=message_id[:300], sender=sender, sender_name=name.strip()[:200], subject=subject,
-        text=_no_nul(_text_of(msg))[:MAX_TEXT], in_reply_to=_message_ids(_no_nul(_header(msg, "In-Reply-To"))),
-        references=_message_ids(_no_nul(_header(msg, "References"))), attachments=_attachments(msg),
-        automatic=_no_nul(automatic_reason(msg, sender, {a.lower() for a in (own_addresses or set())})),
-        to=[_no_nul(addr.lower()) for _n, addr in getaddresses(_header_all(msg, "To"))],
+        text=_text_of(msg)[:MAX_TEXT], in_reply_to=_message_ids(_header(msg, "In-Reply-To")),
+        references=_message_ids(_header(msg, "References")), attachments=_attachments(msg),
+        automatic=automatic_reason(msg, sender, {a.lower() for a in (own_addresses or set())}),
+        to=[addr.lower() for _n, addr in getaddresses(_header_all(msg, "To"))],
     )
